@@ -1,0 +1,189 @@
+//! The per-customer `cradle.toml` in a workspace: overrides for when
+//! detection is wrong. A normal delivery needs none of it.
+//!
+//! ```toml
+//! customer = "lightnet"
+//!
+//! # Map a header to a canonical field, or to nothing ("") to keep it an attribute.
+//! [mapping]
+//! "Bez. kurz" = "name_de"
+//! "Klasse" = ""
+//!
+//! # Per file (a glob on the path relative to the delivery), optionally per sheet.
+//! [[file]]
+//! match = "*preise*.csv"
+//! key = "Materialnr"
+//! header_row = 3        # 1-based, as a spreadsheet shows it
+//! encoding = "windows-1252"
+//! delimiter = ";"
+//! ```
+
+use crate::fields::CanonicalField;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub customer: Option<String>,
+    #[serde(default)]
+    pub mapping: BTreeMap<String, String>,
+    #[serde(default, rename = "file")]
+    pub files: Vec<FileOverride>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileOverride {
+    /// A glob (`*` and `?`) on the path relative to the delivery root.
+    #[serde(rename = "match")]
+    pub pattern: String,
+    pub sheet: Option<String>,
+    pub key: Option<String>,
+    /// 1-based row number of the (last) header row.
+    pub header_row: Option<u64>,
+    pub encoding: Option<String>,
+    pub delimiter: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid cradle.toml")]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
+    #[error(
+        "{path}: [mapping] \"{header}\" = \"{field}\" names no canonical field\nhint: use one of {known}, or \"\" to keep the column an attribute"
+    )]
+    UnknownField {
+        path: PathBuf,
+        header: String,
+        field: String,
+        known: String,
+    },
+}
+
+impl Config {
+    /// Reads the file if it exists; a missing file is the empty config.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Config::default());
+            }
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        let config: Config = toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        for (header, field) in &config.mapping {
+            if !field.is_empty() && CanonicalField::from_column(field).is_none() {
+                return Err(ConfigError::UnknownField {
+                    path: path.to_path_buf(),
+                    header: header.clone(),
+                    field: field.clone(),
+                    known: CanonicalField::ALL
+                        .iter()
+                        .map(|f| f.column())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+        }
+        Ok(config)
+    }
+
+    /// The override for a header, if any: `Some(None)` keeps it an attribute.
+    pub fn mapping_for(&self, header: &str) -> Option<Option<CanonicalField>> {
+        let field = self.mapping.get(header.trim())?;
+        Some(CanonicalField::from_column(field))
+    }
+
+    /// The overrides that apply to a file (and sheet), most specific last.
+    pub fn overrides_for<'a>(
+        &'a self,
+        relative_path: &'a str,
+        sheet: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a FileOverride> + 'a {
+        self.files.iter().filter(move |o| {
+            glob_match(&o.pattern.to_lowercase(), &relative_path.to_lowercase())
+                && match (&o.sheet, sheet) {
+                    (Some(wanted), Some(actual)) => wanted == actual,
+                    (Some(_), None) => false,
+                    (None, _) => true,
+                }
+        })
+    }
+}
+
+/// `*` matches any run of characters (including `/`), `?` one character.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("*preise*.csv", "2026/preise_chf.csv"));
+        assert!(glob_match("a?c", "abc"));
+        assert!(!glob_match("*.xlsx", "a.csv"));
+    }
+
+    #[test]
+    fn parses_overrides_and_rejects_unknown_fields() {
+        let dir = std::env::temp_dir().join(format!("cradle-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("cradle.toml");
+        std::fs::write(
+            &path,
+            "customer = \"acme\"\n[mapping]\n\"Bez\" = \"name_de\"\n[[file]]\nmatch = \"*.csv\"\nkey = \"Nr\"\n",
+        )
+        .unwrap();
+        let config = Config::load(&path).unwrap();
+        assert_eq!(config.customer.as_deref(), Some("acme"));
+        assert_eq!(config.mapping_for("Bez"), Some(Some(CanonicalField::NameDe)));
+        assert_eq!(config.overrides_for("x.csv", None).count(), 1);
+        std::fs::write(&path, "[mapping]\n\"Bez\" = \"nonsense\"\n").unwrap();
+        let error = Config::load(&path).unwrap_err().to_string();
+        assert!(error.contains("names no canonical field"), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,47 @@
+//! Where things live inside a workspace directory.
+//!
+//! ```text
+//! <WS>/cradle.toml          per-customer overrides (optional)
+//! <WS>/raw/<sha256>         delivered files, content-addressed
+//! <WS>/lakehouse/<table>/   Delta Lake tables
+//! <WS>/reports/ingest.json  the last ingest's machine-readable report
+//! <WS>/reports/ingest.txt   the same for people
+//! <WS>/state/               mutable state of the server
+//! ```
+
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    root: PathBuf,
+}
+
+impl Workspace {
+    pub fn new(root: impl Into<PathBuf>) -> Workspace {
+        Workspace { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn config_file(&self) -> PathBuf {
+        self.root.join("cradle.toml")
+    }
+
+    pub fn raw_dir(&self) -> PathBuf {
+        self.root.join("raw")
+    }
+
+    pub fn lakehouse_dir(&self) -> PathBuf {
+        self.root.join("lakehouse")
+    }
+
+    pub fn reports_dir(&self) -> PathBuf {
+        self.root.join("reports")
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.root.join("state")
+    }
+}

@@ -1,0 +1,385 @@
+//! Reads a customer delivery into Arrow batches: every file, every sheet,
+//! every non-empty cell accounted for (loaded as an attribute value with its
+//! provenance, or rejected with a reason), products joined on the article
+//! number across files.
+//!
+//! Architecture invariant: this crate knows nothing of Delta Lake or of the
+//! workspace layout beyond the folder it is told to keep raw files in; it
+//! hands finished batches to a [`Sink`] and returns reports.
+
+pub mod detect;
+pub mod grid;
+pub mod output;
+pub mod products;
+pub mod source;
+pub mod table;
+pub mod value;
+
+use calamine::Reader;
+use cradle_core::accounting::{Balance, RejectReason};
+use cradle_core::config::Config;
+use detect::{Format, TextEncoding};
+use grid::{SheetGrid, TextGrid};
+use output::RejectedRecord;
+pub use output::{ATTRIBUTES_SCHEMA, REJECTS_SCHEMA, Sink, SinkError};
+use products::ProductMap;
+pub use products::{ConflictSummary, PRODUCTS_SCHEMA};
+use rayon::prelude::*;
+use serde::Serialize;
+use source::Source;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use table::{Emitter, TableContext, TableReport};
+
+pub struct IngestOptions<'a> {
+    pub config: &'a Config,
+    /// Keep a content-addressed copy of every delivered file here.
+    pub raw_dir: Option<PathBuf>,
+}
+
+/// Told about progress as files finish; called from worker threads.
+pub trait Progress: Sync {
+    fn begin(&self, files: usize, bytes: u64);
+    fn file_done(&self, report: &FileReport);
+}
+
+/// A progress listener that ignores everything.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn begin(&self, _: usize, _: u64) {}
+    fn file_done(&self, _: &FileReport) {}
+}
+
+/// Detection results and accounting of one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
+    /// `csv`, `tsv`, `txt`, `xlsx`, `xls`, `ods`, `zip`, `pdf`, ... or `empty`.
+    pub format: String,
+    /// `table`, `archive`, `media`, `empty` or `error`.
+    pub kind: &'static str,
+    pub encoding: Option<&'static str>,
+    pub delimiter: Option<String>,
+    pub decimal_separator: Option<&'static str>,
+    pub rows: u64,
+    pub loaded_rows: u64,
+    pub rejected_rows: u64,
+    pub data_points: u64,
+    pub products: u64,
+    pub balance: Balance,
+    pub balance_ok: bool,
+    pub sheets: Vec<TableReport>,
+    /// Why the file, or part of it, could not be read; with a hint.
+    pub error: Option<String>,
+    pub warnings: Vec<String>,
+    pub duration_ms: u64,
+}
+
+impl FileReport {
+    fn new(source: &Source) -> FileReport {
+        FileReport {
+            path: source.path.clone(),
+            sha256: source.sha256.clone(),
+            bytes: source.bytes(),
+            format: String::new(),
+            kind: "table",
+            encoding: None,
+            delimiter: None,
+            decimal_separator: None,
+            rows: 0,
+            loaded_rows: 0,
+            rejected_rows: 0,
+            data_points: 0,
+            products: 0,
+            balance: Balance::default(),
+            balance_ok: true,
+            sheets: Vec::new(),
+            error: None,
+            warnings: Vec::new(),
+            duration_ms: 0,
+        }
+    }
+
+    fn close(&mut self) {
+        let mut balance = Balance::default();
+        for sheet in &self.sheets {
+            balance.add(&sheet.balance);
+        }
+        self.rows = balance.rows;
+        self.loaded_rows = balance.loaded_rows;
+        self.rejected_rows = balance.rejected_rows;
+        self.data_points = balance.data_points;
+        self.products = self.sheets.iter().map(|s| s.products).sum();
+        self.balance_ok = balance.holds() && self.sheets.iter().all(|s| s.balance.holds());
+        self.balance = balance;
+        if self.decimal_separator.is_none() {
+            self.decimal_separator = self.sheets.iter().find_map(|s| s.decimal_separator);
+        }
+    }
+}
+
+/// What a whole ingest produced besides the streamed batches.
+#[derive(Debug)]
+pub struct IngestOutcome {
+    pub files: Vec<FileReport>,
+    pub totals: Balance,
+    pub products: Vec<arrow_array::RecordBatch>,
+    /// Article number to content hash, to compare deliveries.
+    pub product_hashes: BTreeMap<String, String>,
+    pub conflicts: ConflictSummary,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("cannot read the delivery")]
+    Discover(#[source] std::io::Error),
+    #[error("no files found in {paths}\nhint: pass the folder or files the customer delivered")]
+    NothingFound { paths: String },
+    #[error("writing the output failed")]
+    Sink(#[source] SinkError),
+}
+
+/// Reads every file under `inputs`, streams attribute and reject batches
+/// into `sink`, and returns the reports and the joined products.
+pub fn ingest(
+    inputs: &[PathBuf],
+    options: &IngestOptions<'_>,
+    sink: &dyn Sink,
+    progress: &dyn Progress,
+) -> Result<IngestOutcome, IngestError> {
+    let found = source::discover(inputs).map_err(IngestError::Discover)?;
+    if found.is_empty() {
+        return Err(IngestError::NothingFound {
+            paths: inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+        });
+    }
+    let total_bytes = found
+        .iter()
+        .map(|(_, path)| std::fs::metadata(path).map_or(0, |m| m.len()))
+        .sum();
+    progress.begin(found.len(), total_bytes);
+    let all_products = Mutex::new(ProductMap::default());
+    // Large files first, so the last worker does not start a big file alone.
+    let mut order: Vec<usize> = (0..found.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(std::fs::metadata(&found[i].1).map_or(0, |m| m.len())));
+    let results: Vec<(usize, Result<Vec<FileReport>, SinkError>)> = order
+        .into_par_iter()
+        .map(|index| {
+            let (relative, path) = &found[index];
+            let reports = ingest_file(index as u32, relative, path, options, sink, &all_products, progress);
+            (index, reports)
+        })
+        .collect();
+    let mut files = Vec::new();
+    let mut sorted = results;
+    sorted.sort_by_key(|(index, _)| *index);
+    for (_, reports) in sorted {
+        files.extend(reports.map_err(IngestError::Sink)?);
+    }
+    let mut totals = Balance::default();
+    for file in &files {
+        totals.add(&file.balance);
+    }
+    let products = all_products.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let (products, conflicts, product_hashes) = products::finish(products);
+    Ok(IngestOutcome {
+        files,
+        totals,
+        products,
+        product_hashes,
+        conflicts,
+    })
+}
+
+fn ingest_file(
+    index: u32,
+    relative: &str,
+    path: &Path,
+    options: &IngestOptions<'_>,
+    sink: &dyn Sink,
+    all_products: &Mutex<ProductMap>,
+    progress: &dyn Progress,
+) -> Result<Vec<FileReport>, SinkError> {
+    let sources = source::load(relative.to_owned(), path.to_path_buf());
+    let mut reports = Vec::with_capacity(sources.len());
+    for (entry, source) in sources.into_iter().enumerate() {
+        let started = std::time::Instant::now();
+        let mut report = FileReport::new(&source);
+        let mut emitter = Emitter::new(sink);
+        if let (Some(raw_dir), Ok(bytes)) = (&options.raw_dir, &source.content)
+            && entry == 0
+            && let Err(error) = source::store_raw(raw_dir, &source.sha256, bytes)
+        {
+            report.warnings.push(format!(
+                "could not keep a raw copy in {}: {error}",
+                raw_dir.display()
+            ));
+        }
+        let rank = (index << 12) | (entry as u32).min(4095);
+        // A reader that panics on hostile input must not take the run down.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            read_source(rank, &source, options.config, &mut report, &mut emitter)
+        }));
+        match outcome {
+            Ok(result) => result?,
+            Err(_) => {
+                report.kind = "error";
+                report.sheets.clear();
+                report.error = Some("the reader failed on this file's content; nothing of it was loaded\nhint: open and re-save it, or send it as CSV".into());
+                emitter = Emitter::new(sink);
+            }
+        }
+        if let Some(error) = &report.error {
+            emitter.reject(&RejectedRecord {
+                file: &report.path,
+                sheet: None,
+                row: None,
+                reason: RejectReason::Undecodable.as_str(),
+                detail: error,
+                cells: 0,
+                content: "[]",
+            })?;
+        }
+        emitter.flush()?;
+        report.close();
+        report.duration_ms = started.elapsed().as_millis() as u64;
+        let part = std::mem::take(&mut emitter.products);
+        {
+            let mut all = all_products.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            products::merge_into(&mut all, part);
+        }
+        progress.file_done(&report);
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
+fn read_source(
+    rank: u32,
+    source: &Source,
+    config: &Config,
+    report: &mut FileReport,
+    out: &mut Emitter<'_>,
+) -> Result<(), SinkError> {
+    let bytes = match &source.content {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            report.kind = "error";
+            report.format = extension(&source.path);
+            report.error = Some(error.to_string());
+            return Ok(());
+        }
+    };
+    let (format, format_name) = Format::detect(&source.path, bytes);
+    report.format = format_name.to_owned();
+    let overrides: Vec<_> = config.overrides_for(&source.path, None).collect();
+    match format {
+        Format::Empty => {
+            report.kind = "empty";
+            report.warnings.push("the file is empty".into());
+        }
+        Format::Media => report.kind = "media",
+        Format::Archive => report.kind = "archive",
+        Format::Text => {
+            let forced = overrides.iter().rev().find_map(|o| o.encoding.as_deref());
+            let forced_encoding = match forced {
+                Some(label) => match TextEncoding::from_label(label) {
+                    Some(encoding) => Some(encoding),
+                    None => {
+                        report.kind = "error";
+                        report.error = Some(format!(
+                            "cradle.toml names encoding `{label}` for this file, which is not known\nhint: use utf-8, utf-8-bom, utf-16le, utf-16be or windows-1252"
+                        ));
+                        return Ok(());
+                    }
+                },
+                None => None,
+            };
+            let (text, encoding) = match detect::decode(bytes, forced_encoding) {
+                Ok(decoded) => decoded,
+                Err(error) => {
+                    report.kind = "error";
+                    report.error = Some(format!(
+                        "{error}\nhint: if this is a text table in another encoding, set `encoding` for it in a [[file]] section of cradle.toml"
+                    ));
+                    return Ok(());
+                }
+            };
+            report.encoding = Some(encoding.as_str());
+            let delimiter = overrides
+                .iter()
+                .rev()
+                .find_map(|o| o.delimiter.as_deref())
+                .and_then(|d| if d == "\\t" || d == "tab" { Some(b'\t') } else { d.bytes().next() })
+                .unwrap_or_else(|| detect::sniff_delimiter(&text));
+            report.delimiter = Some(if delimiter == b'\t' { "\\t".to_owned() } else { (delimiter as char).to_string() });
+            let grid = match TextGrid::parse(&text, delimiter) {
+                Ok(grid) => grid,
+                Err(error) => {
+                    report.kind = "error";
+                    report.error = Some(format!("cannot split the text into records: {error}"));
+                    return Ok(());
+                }
+            };
+            let context = TableContext {
+                file_index: rank,
+                sheet_index: 0,
+                path: &source.path,
+                sheet: None,
+                config,
+                overrides,
+            };
+            let table = table::process(&grid, &context, out)?;
+            report.warnings.extend(table.warnings.iter().cloned());
+            report.sheets.push(table);
+        }
+        Format::Workbook => {
+            report.encoding = Some("binary");
+            let mut workbook = match calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.as_slice())) {
+                Ok(workbook) => workbook,
+                Err(error) => {
+                    report.kind = "error";
+                    report.error = Some(format!(
+                        "cannot open the workbook: {error}\nhint: the file is damaged or not really {}; open and re-save it in a spreadsheet program",
+                        format_name.to_uppercase()
+                    ));
+                    return Ok(());
+                }
+            };
+            let names = workbook.sheet_names();
+            for (sheet_index, name) in names.iter().enumerate() {
+                let range = match workbook.worksheet_range(name) {
+                    Ok(range) => range,
+                    Err(error) => {
+                        report.warnings.push(format!("sheet `{name}` cannot be read: {error}"));
+                        report.error.get_or_insert_with(|| format!("sheet `{name}` cannot be read: {error}"));
+                        continue;
+                    }
+                };
+                let grid = SheetGrid::new(range);
+                let context = TableContext {
+                    file_index: rank,
+                    sheet_index: sheet_index as u32,
+                    path: &source.path,
+                    sheet: Some(name),
+                    config,
+                    overrides: config.overrides_for(&source.path, Some(name)).collect(),
+                };
+                let table = table::process(&grid, &context, out)?;
+                report
+                    .warnings
+                    .extend(table.warnings.iter().map(|w| format!("sheet `{name}`: {w}")));
+                report.sheets.push(table);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn extension(path: &str) -> String {
+    path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default()
+}

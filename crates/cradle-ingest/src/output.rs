@@ -1,0 +1,219 @@
+//! The Arrow shape of what ingest produces: the long, lossless `attributes`
+//! table and the `rejects` table, built in batches and handed to a [`Sink`].
+
+use arrow_array::builder::{BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use std::sync::{Arc, LazyLock};
+
+/// Rows per batch handed to the sink.
+pub const BATCH_ROWS: usize = 128 * 1024;
+
+/// Where finished batches go (the lakehouse, in the binary). Called from
+/// several threads at once.
+pub trait Sink: Sync {
+    fn attributes(&self, batch: RecordBatch) -> Result<(), SinkError>;
+    fn rejects(&self, batch: RecordBatch) -> Result<(), SinkError>;
+}
+
+pub type SinkError = Box<dyn std::error::Error + Send + Sync>;
+
+pub static ATTRIBUTES_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+    Arc::new(Schema::new(vec![
+        Field::new("article_no", DataType::Utf8, false),
+        Field::new("attribute", DataType::Utf8, false),
+        Field::new("header", DataType::Utf8, false),
+        Field::new("field", DataType::Utf8, true),
+        Field::new("original", DataType::Utf8, false),
+        Field::new("value_number", DataType::Float64, true),
+        Field::new("value_bool", DataType::Boolean, true),
+        Field::new("value_date", DataType::Date32, true),
+        Field::new("unit", DataType::Utf8, true),
+        Field::new("no_value", DataType::Boolean, false),
+        Field::new("source_file", DataType::Utf8, false),
+        Field::new("source_sheet", DataType::Utf8, true),
+        Field::new("source_row", DataType::Int64, false),
+        Field::new("source_column", DataType::Utf8, false),
+    ]))
+});
+
+pub static REJECTS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+    Arc::new(Schema::new(vec![
+        Field::new("source_file", DataType::Utf8, false),
+        Field::new("source_sheet", DataType::Utf8, true),
+        Field::new("source_row", DataType::Int64, true),
+        Field::new("reason", DataType::Utf8, false),
+        Field::new("detail", DataType::Utf8, false),
+        Field::new("cells", DataType::Int64, false),
+        Field::new("content", DataType::Utf8, false),
+    ]))
+});
+
+/// One attribute value with its provenance.
+#[derive(Debug, Clone, Copy)]
+pub struct AttributeValue<'a> {
+    pub article_no: &'a str,
+    pub attribute: &'a str,
+    pub header: &'a str,
+    pub field: Option<&'a str>,
+    pub original: &'a str,
+    pub number: Option<f64>,
+    pub boolean: Option<bool>,
+    pub date: Option<i32>,
+    pub unit: Option<&'a str>,
+    pub no_value: bool,
+    pub file: &'a str,
+    pub sheet: Option<&'a str>,
+    pub row: u64,
+    pub column: &'a str,
+}
+
+pub struct AttributeBatch {
+    article_no: StringBuilder,
+    attribute: StringBuilder,
+    header: StringBuilder,
+    field: StringBuilder,
+    original: StringBuilder,
+    number: Float64Builder,
+    boolean: BooleanBuilder,
+    date: Date32Builder,
+    unit: StringBuilder,
+    no_value: BooleanBuilder,
+    file: StringBuilder,
+    sheet: StringBuilder,
+    row: Int64Builder,
+    column: StringBuilder,
+    len: usize,
+}
+
+impl Default for AttributeBatch {
+    fn default() -> Self {
+        let text = || StringBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 12);
+        AttributeBatch {
+            article_no: text(),
+            attribute: text(),
+            header: text(),
+            field: text(),
+            original: text(),
+            number: Float64Builder::with_capacity(BATCH_ROWS),
+            boolean: BooleanBuilder::with_capacity(BATCH_ROWS),
+            date: Date32Builder::with_capacity(BATCH_ROWS),
+            unit: text(),
+            no_value: BooleanBuilder::with_capacity(BATCH_ROWS),
+            file: text(),
+            sheet: text(),
+            row: Int64Builder::with_capacity(BATCH_ROWS),
+            column: text(),
+            len: 0,
+        }
+    }
+}
+
+impl AttributeBatch {
+    pub fn push(&mut self, value: &AttributeValue<'_>) {
+        self.article_no.append_value(value.article_no);
+        self.attribute.append_value(value.attribute);
+        self.header.append_value(value.header);
+        self.field.append_option(value.field);
+        self.original.append_value(value.original);
+        self.number.append_option(value.number);
+        self.boolean.append_option(value.boolean);
+        self.date.append_option(value.date);
+        self.unit.append_option(value.unit);
+        self.no_value.append_value(value.no_value);
+        self.file.append_value(value.file);
+        self.sheet.append_option(value.sheet);
+        self.row.append_value(value.row as i64);
+        self.column.append_value(value.column);
+        self.len += 1;
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn finish(&mut self) -> RecordBatch {
+        self.len = 0;
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(self.article_no.finish()),
+            Arc::new(self.attribute.finish()),
+            Arc::new(self.header.finish()),
+            Arc::new(self.field.finish()),
+            Arc::new(self.original.finish()),
+            Arc::new(self.number.finish()),
+            Arc::new(self.boolean.finish()),
+            Arc::new(self.date.finish()),
+            Arc::new(self.unit.finish()),
+            Arc::new(self.no_value.finish()),
+            Arc::new(self.file.finish()),
+            Arc::new(self.sheet.finish()),
+            Arc::new(self.row.finish()),
+            Arc::new(self.column.finish()),
+        ];
+        RecordBatch::try_new(ATTRIBUTES_SCHEMA.clone(), columns).expect("attribute columns match their schema")
+    }
+}
+
+/// One rejected record (or a whole file that could not be read).
+#[derive(Debug, Clone, Copy)]
+pub struct RejectedRecord<'a> {
+    pub file: &'a str,
+    pub sheet: Option<&'a str>,
+    pub row: Option<u64>,
+    pub reason: &'a str,
+    pub detail: &'a str,
+    pub cells: u64,
+    /// The record's cells as a JSON array of strings.
+    pub content: &'a str,
+}
+
+#[derive(Default)]
+pub struct RejectBatch {
+    file: StringBuilder,
+    sheet: StringBuilder,
+    row: Int64Builder,
+    reason: StringBuilder,
+    detail: StringBuilder,
+    cells: Int64Builder,
+    content: StringBuilder,
+    len: usize,
+}
+
+impl RejectBatch {
+    pub fn push(&mut self, record: &RejectedRecord<'_>) {
+        self.file.append_value(record.file);
+        self.sheet.append_option(record.sheet);
+        self.row.append_option(record.row.map(|r| r as i64));
+        self.reason.append_value(record.reason);
+        self.detail.append_value(record.detail);
+        self.cells.append_value(record.cells as i64);
+        self.content.append_value(record.content);
+        self.len += 1;
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn finish(&mut self) -> RecordBatch {
+        self.len = 0;
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(self.file.finish()),
+            Arc::new(self.sheet.finish()),
+            Arc::new(self.row.finish()),
+            Arc::new(self.reason.finish()),
+            Arc::new(self.detail.finish()),
+            Arc::new(self.cells.finish()),
+            Arc::new(self.content.finish()),
+        ];
+        RecordBatch::try_new(REJECTS_SCHEMA.clone(), columns).expect("reject columns match their schema")
+    }
+}

@@ -1,0 +1,690 @@
+//! One table (a CSV file or a sheet): find the header, understand the
+//! columns, then account for every record: loaded as attribute values or
+//! rejected with a reason.
+
+use crate::grid::{Cell, Grid, column_letter};
+use crate::output::{AttributeBatch, AttributeValue, BATCH_ROWS, RejectBatch, RejectedRecord, Sink, SinkError};
+use crate::products::{CanonicalValue, ProductMap, Rank};
+use crate::value::{self, DecimalSeparator};
+use cradle_core::accounting::{Balance, MAX_CELL_BYTES, RejectReason};
+use cradle_core::config::{Config, FileOverride};
+use cradle_core::fields::{CanonicalField, FieldKind, normalize_header, strip_header_unit};
+use serde::Serialize;
+use std::collections::HashSet;
+
+/// How far down a header is looked for.
+const HEADER_SEARCH_ROWS: usize = 60;
+/// Records profiled to understand a column's values.
+const PROFILE_ROWS: usize = 2000;
+
+const FEATURE_CODE_HEADERS: &[&str] = &[
+    "Merkmal",
+    "Merkmalscode",
+    "Merkmal-Nr.",
+    "Merkmalsnummer",
+    "ETIM-Merkmal",
+    "Feature",
+    "Feature code",
+    "EF-Code",
+    "FNAME",
+    "EtimFeatureCode",
+];
+const FEATURE_VALUE_HEADERS: &[&str] = &[
+    "Wert",
+    "Value",
+    "Merkmalswert",
+    "Feature value",
+    "FVALUE",
+    "EtimValue",
+    "Ausprägung",
+];
+const FEATURE_UNIT_HEADERS: &[&str] = &["Einheit", "Unit", "FUNIT", "Maßeinheit", "EtimUnit"];
+
+/// What the report says about one column.
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnReport {
+    pub column: String,
+    pub header: String,
+    /// The canonical field it maps to, if any.
+    pub field: Option<&'static str>,
+    /// 0..1: how sure the mapping is.
+    pub confidence: f32,
+    /// `config`, `synonym`, `values`, `key` or `none`.
+    pub evidence: &'static str,
+    pub unit: Option<String>,
+    /// `number`, `boolean`, `date`, `text` or `empty`, from the values.
+    pub kind: &'static str,
+    pub filled: u64,
+}
+
+/// What the report says about one table.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableReport {
+    pub sheet: Option<String>,
+    /// 1-based line or row of the (last) header row.
+    pub header_row: Option<u64>,
+    pub header_rows: u64,
+    pub key_column: Option<String>,
+    /// `wide` (one record per product), `long` (feature code, value, unit
+    /// per record) or `list` (several records per product, e.g. relations).
+    pub layout: &'static str,
+    pub decimal_separator: Option<&'static str>,
+    pub products: u64,
+    #[serde(flatten)]
+    pub balance: Balance,
+    pub columns: Vec<ColumnReport>,
+    pub warnings: Vec<String>,
+}
+
+/// Everything a table needs to know about where it is.
+pub struct TableContext<'a> {
+    pub file_index: u32,
+    pub sheet_index: u32,
+    pub path: &'a str,
+    pub sheet: Option<&'a str>,
+    pub config: &'a Config,
+    pub overrides: Vec<&'a FileOverride>,
+}
+
+/// Collects a file's output and hands full batches to the sink.
+pub struct Emitter<'s> {
+    sink: &'s dyn Sink,
+    pub attributes: AttributeBatch,
+    pub rejects: RejectBatch,
+    pub products: ProductMap,
+}
+
+impl<'s> Emitter<'s> {
+    pub fn new(sink: &'s dyn Sink) -> Emitter<'s> {
+        Emitter {
+            sink,
+            attributes: AttributeBatch::default(),
+            rejects: RejectBatch::default(),
+            products: ProductMap::default(),
+        }
+    }
+
+    pub fn reject(&mut self, record: &RejectedRecord<'_>) -> Result<(), SinkError> {
+        self.rejects.push(record);
+        if self.rejects.len() >= BATCH_ROWS {
+            self.sink.rejects(self.rejects.finish())?;
+        }
+        Ok(())
+    }
+
+
+    /// Hands over what is left; the products stay for the caller to merge.
+    pub fn flush(&mut self) -> Result<(), SinkError> {
+        if !self.attributes.is_empty() {
+            self.sink.attributes(self.attributes.finish())?;
+        }
+        if !self.rejects.is_empty() {
+            self.sink.rejects(self.rejects.finish())?;
+        }
+        Ok(())
+    }
+}
+
+struct Header {
+    row: usize,
+    group_row: Option<usize>,
+    key_column: usize,
+    width: usize,
+    /// The name as a person reads it (`Elektrisch / Leistung [W]`).
+    display: Vec<String>,
+    /// The name without group, used for mapping (`Leistung [W]`).
+    names: Vec<String>,
+}
+
+struct Column {
+    letter: String,
+    display: String,
+    attribute: String,
+    field: Option<CanonicalField>,
+    unit: Option<String>,
+    boolean: bool,
+}
+
+#[derive(Default, Clone)]
+struct Profile {
+    filled: u64,
+    numbers: u64,
+    booleans: u64,
+    zero_one: u64,
+    dates: u64,
+    gtins: u64,
+    etim_classes: u64,
+    etim_features: u64,
+    comma_decimals: u64,
+    point_decimals: u64,
+}
+
+/// Reads one table into the emitter and says what happened.
+pub fn process(grid: &dyn Grid, context: &TableContext<'_>, out: &mut Emitter<'_>) -> Result<TableReport, SinkError> {
+    let mut report = TableReport {
+        sheet: context.sheet.map(str::to_owned),
+        header_row: None,
+        header_rows: 0,
+        key_column: None,
+        layout: "wide",
+        decimal_separator: None,
+        products: 0,
+        balance: Balance::default(),
+        columns: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let mut row_cells: Vec<Cell<'_>> = Vec::new();
+    let Some(header) = find_header(grid, context) else {
+        for row in 0..grid.height() {
+            read_row(grid, row, &mut row_cells);
+            let filled = row_cells.iter().filter(|c| c.is_filled()).count() as u64;
+            if filled > 0 {
+                reject(context, grid, row, RejectReason::NoKeyColumn, &row_cells, &mut report.balance, out)?;
+            }
+        }
+        if report.balance.rows > 0 {
+            report.warnings.push(format!(
+                "no article-number column found in the first {HEADER_SEARCH_ROWS} rows; all {} rows rejected\nhint: add `[[file]] match = \"{}\"{} key = \"<header>\"` to cradle.toml",
+                report.balance.rows,
+                context.path,
+                context.sheet.map(|s| format!(" sheet = \"{s}\"")).unwrap_or_default()
+            ));
+        }
+        report.layout = "none";
+        return Ok(report);
+    };
+
+    // Everything above and in the header is structure.
+    for row in 0..=header.row {
+        read_row(grid, row, &mut row_cells);
+        report.balance.header_cells += row_cells.iter().filter(|c| c.is_filled()).count() as u64;
+    }
+    report.balance.non_empty_cells = report.balance.header_cells;
+    report.header_row = Some(grid.location(header.row));
+    report.header_rows = if header.group_row.is_some() { 2 } else { 1 };
+    report.key_column = Some(header.display[header.key_column].clone());
+
+    let profiles = profile(grid, &header);
+    let decimal = decimal_separator(&profiles);
+    report.decimal_separator = Some(decimal.as_str());
+    let columns = map_columns(&header, &profiles, context, &mut report);
+
+    // Long format: a feature code, its value and unit per record.
+    let find = |names: &[&str]| {
+        (0..header.width).find(|&c| {
+            c != header.key_column && names.iter().any(|n| normalize_header(n) == normalize_header(&header.names[c]))
+        })
+    };
+    let feature_column = find(FEATURE_CODE_HEADERS).or_else(|| {
+        (0..header.width).find(|&c| profiles[c].filled > 0 && profiles[c].etim_features * 10 >= profiles[c].filled * 9)
+    });
+    let value_column = find(FEATURE_VALUE_HEADERS);
+    let unit_column = find(FEATURE_UNIT_HEADERS);
+    let long = match (feature_column, value_column) {
+        (Some(f), Some(v)) if profiles[f].etim_features * 2 >= profiles[f].filled => Some((f, v)),
+        _ => None,
+    };
+    let repeated_keys = repeated_key_share(grid, &header) > 0.2;
+    report.layout = match (long, repeated_keys) {
+        (Some(_), _) => "long",
+        (None, true) => "list",
+        (None, false) => "wide",
+    };
+    let track_conflicts = report.layout == "wide";
+
+    let mut keys: HashSet<String> = HashSet::new();
+    let mut invalid_gtins = 0u64;
+    let mut normalized = String::new();
+    for row in header.row + 1..grid.height() {
+        read_row(grid, row, &mut row_cells);
+        let filled = row_cells.iter().filter(|c| c.is_filled()).count() as u64;
+        if filled == 0 {
+            continue;
+        }
+        let reason = if row_cells.iter().any(|c| c.text_len() > MAX_CELL_BYTES) {
+            Some(RejectReason::CellTooLarge)
+        } else if row_cells.iter().skip(header.width).any(Cell::is_filled) {
+            Some(RejectReason::TooManyFields)
+        } else if filled == 1 && header.width >= 2 {
+            Some(RejectReason::NotArticleRow)
+        } else if !row_cells.get(header.key_column).is_some_and(Cell::is_filled) {
+            Some(RejectReason::NoKey)
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            reject(context, grid, row, reason, &row_cells, &mut report.balance, out)?;
+            continue;
+        }
+        let key_text = row_cells[header.key_column].text();
+        let key = key_text.trim();
+        let location = grid.location(row);
+        let rank = Rank {
+            file: context.file_index,
+            sheet: context.sheet_index,
+            row: location,
+        };
+        if !keys.contains(key) {
+            keys.insert(key.to_owned());
+        }
+        let product = out.products.entry(key.to_owned()).or_default();
+        product.record();
+        let long_feature = long.map(|(f, _)| row_cells.get(f).map(Cell::text).unwrap_or_default());
+        let long_unit = unit_column.and_then(|u| row_cells.get(u)).filter(|c| c.is_filled()).map(Cell::text);
+        let mut data_points = 0;
+        for (index, cell) in row_cells.iter().enumerate().take(header.width) {
+            if index == header.key_column || !cell.is_filled() {
+                continue;
+            }
+            data_points += 1;
+            let column = &columns[index];
+            let original = cell.text();
+            let mut typed = value::Typed::default();
+            match cell {
+                Cell::Number(n) => typed.number = Some(*n),
+                Cell::Int(n) => typed.number = Some(*n as f64),
+                Cell::Bool(b) => typed.boolean = Some(*b),
+                Cell::Date(serial) => typed.date = Some(value::excel_serial_to_days(*serial)),
+                Cell::Text(text) => typed = value::parse(text, decimal),
+                Cell::Empty | Cell::Error(_) => {}
+            }
+            if column.boolean && typed.boolean.is_none() {
+                typed.boolean = match typed.number {
+                    Some(n) if n == 1.0 => Some(true),
+                    Some(n) if n == 0.0 => Some(false),
+                    _ => None,
+                };
+            }
+            let is_long_value = long.is_some_and(|(_, v)| v == index);
+            let attribute: &str = match (&long_feature, is_long_value) {
+                (Some(code), true) if !code.trim().is_empty() => code.trim(),
+                _ => &column.attribute,
+            };
+            let unit = typed
+                .unit
+                .or(if is_long_value { long_unit.as_deref().map(str::trim) } else { None })
+                .or(column.unit.as_deref());
+            if let Some(field) = column.field {
+                let value = match field.kind() {
+                    FieldKind::Number => typed.number.map(CanonicalValue::Number),
+                    FieldKind::Text if field == CanonicalField::Gtin => {
+                        let gtin = original.trim();
+                        if value::is_valid_gtin(gtin) {
+                            Some(CanonicalValue::Text(gtin.to_owned()))
+                        } else {
+                            invalid_gtins += 1;
+                            None
+                        }
+                    }
+                    FieldKind::Text if typed.no_value => None,
+                    FieldKind::Text => Some(CanonicalValue::Text(original.trim().to_owned())),
+                };
+                if let Some(value) = value {
+                    product.canonical(field, value, rank);
+                }
+            }
+            normalized.clear();
+            match (typed.number, typed.date) {
+                (Some(n), _) => {
+                    normalized.push_str(&crate::grid::format_number(n));
+                    normalized.push_str(unit.unwrap_or(""));
+                }
+                (None, Some(d)) => normalized.push_str(&d.to_string()),
+                _ => normalized.extend(original.trim().chars().flat_map(char::to_lowercase)),
+            }
+            product.attribute(attribute, &normalized, track_conflicts);
+            let value = AttributeValue {
+                article_no: key,
+                attribute,
+                header: &column.display,
+                field: column.field.map(CanonicalField::column),
+                original: &original,
+                number: typed.number,
+                boolean: typed.boolean,
+                date: typed.date,
+                unit,
+                no_value: typed.no_value,
+                file: context.path,
+                sheet: context.sheet,
+                row: location,
+                column: &column.letter,
+            };
+            // Fields, not a method: `product` still borrows `out.products`.
+            out.attributes.push(&value);
+            if out.attributes.len() >= BATCH_ROWS {
+                out.sink.attributes(out.attributes.finish())?;
+            }
+        }
+        report.balance.load(data_points);
+    }
+    report.products = keys.len() as u64;
+    if invalid_gtins > 0 {
+        report.warnings.push(format!(
+            "{invalid_gtins} GTIN values have a wrong check digit or length; kept as attributes, not as the product's GTIN"
+        ));
+    }
+    Ok(report)
+}
+
+fn read_row<'g>(grid: &'g dyn Grid, row: usize, cells: &mut Vec<Cell<'g>>) {
+    cells.clear();
+    let width = grid.width(row);
+    cells.extend((0..width).map(|c| grid.cell(row, c)));
+    while cells.last().is_some_and(|c| !c.is_filled()) {
+        cells.pop();
+    }
+}
+
+fn reject(
+    context: &TableContext<'_>,
+    grid: &dyn Grid,
+    row: usize,
+    reason: RejectReason,
+    cells: &[Cell<'_>],
+    balance: &mut Balance,
+    out: &mut Emitter<'_>,
+) -> Result<(), SinkError> {
+    let filled = cells.iter().filter(|c| c.is_filled()).count() as u64;
+    balance.reject(reason, filled);
+    let texts: Vec<String> = cells
+        .iter()
+        .map(|c| {
+            let text = c.text();
+            if text.len() > MAX_CELL_BYTES {
+                let mut end = 200;
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                format!("{}… ({} bytes, kept in the raw file)", &text[..end], text.len())
+            } else {
+                text.into_owned()
+            }
+        })
+        .collect();
+    let content = serde_json::to_string(&texts).unwrap_or_default();
+    let location = grid.location(row);
+    let detail = format!(
+        "{}{} {}: {}",
+        context.sheet.map(|s| format!("sheet {s}, ")).unwrap_or_default(),
+        match grid.row_kind() {
+            crate::grid::RowKind::Line => "line",
+            crate::grid::RowKind::SheetRow => "row",
+        },
+        location,
+        reason.explain()
+    );
+    out.reject(&RejectedRecord {
+        file: context.path,
+        sheet: context.sheet,
+        row: Some(location),
+        reason: reason.as_str(),
+        detail: &detail,
+        cells: filled,
+        content: &content,
+    })
+}
+
+fn is_key_header(text: &str, context: &TableContext<'_>) -> bool {
+    if let Some(key) = context.overrides.iter().rev().find_map(|o| o.key.as_deref()) {
+        return text.trim().eq_ignore_ascii_case(key.trim());
+    }
+    match context.config.mapping_for(text) {
+        Some(mapped) => mapped == Some(CanonicalField::ArticleNo),
+        None => CanonicalField::from_header(text) == Some(CanonicalField::ArticleNo),
+    }
+}
+
+fn find_header(grid: &dyn Grid, context: &TableContext<'_>) -> Option<Header> {
+    let forced_row = context.overrides.iter().rev().find_map(|o| o.header_row);
+    let candidates: Vec<usize> = match forced_row {
+        Some(row) => (0..grid.height()).filter(|&r| grid.location(r) == row).take(1).collect(),
+        None => (0..grid.height().min(HEADER_SEARCH_ROWS)).collect(),
+    };
+    let mut best: Option<(usize, usize, usize)> = None; // (row, key column, score)
+    let mut cells = Vec::new();
+    for row in candidates {
+        read_row(grid, row, &mut cells);
+        let filled = cells.iter().filter(|c| c.is_filled()).count();
+        if filled < 2 {
+            continue;
+        }
+        let Some(key_column) = cells.iter().position(|c| c.is_text() && is_key_header(&c.text(), context)) else {
+            continue;
+        };
+        let score = cells
+            .iter()
+            .filter(|c| c.is_text() && CanonicalField::from_header(&c.text()).is_some())
+            .count();
+        if best.is_none_or(|(_, _, s)| score > s) {
+            best = Some((row, key_column, score));
+        }
+    }
+    let (row, key_column, _) = best?;
+    read_row(grid, row, &mut cells);
+    let mut width = cells.len();
+    let header_texts: Vec<String> = cells.iter().map(|c| c.text().trim().to_owned()).collect();
+
+    // A row of group labels right above (a merged two-row header): two or
+    // more text cells, nothing that looks like data, and not itself a title.
+    let mut group_labels: Vec<String> = Vec::new();
+    let mut group_row = None;
+    if row > 0 {
+        let mut above = Vec::new();
+        read_row(grid, row - 1, &mut above);
+        let filled: Vec<&Cell<'_>> = above.iter().filter(|c| c.is_filled()).collect();
+        if filled.len() >= 2 && filled.iter().all(|c| c.is_text()) && above.len() <= width.max(1) {
+            group_row = Some(row - 1);
+            let mut current = String::new();
+            for column in 0..width {
+                if let Some(cell) = above.get(column).filter(|c| c.is_filled()) {
+                    current = cell.text().trim().to_owned();
+                }
+                group_labels.push(current.clone());
+            }
+            width = width.max(above.len());
+        }
+    }
+    let mut names = Vec::with_capacity(width);
+    let mut display = Vec::with_capacity(width);
+    for column in 0..width {
+        let sub = header_texts.get(column).cloned().unwrap_or_default();
+        let group = group_labels.get(column).cloned().unwrap_or_default();
+        let name = if sub.is_empty() {
+            if group.is_empty() { format!("column {}", column_letter(column)) } else { group.clone() }
+        } else {
+            sub.clone()
+        };
+        display.push(if !group.is_empty() && !sub.is_empty() { format!("{group} / {sub}") } else { name.clone() });
+        names.push(name);
+    }
+    Some(Header {
+        row,
+        group_row,
+        key_column,
+        width,
+        display,
+        names,
+    })
+}
+
+fn profile(grid: &dyn Grid, header: &Header) -> Vec<Profile> {
+    let mut profiles = vec![Profile::default(); header.width];
+    let mut cells = Vec::new();
+    let end = grid.height().min(header.row + 1 + PROFILE_ROWS);
+    for row in header.row + 1..end {
+        read_row(grid, row, &mut cells);
+        for (column, cell) in cells.iter().enumerate().take(header.width) {
+            if !cell.is_filled() {
+                continue;
+            }
+            let p = &mut profiles[column];
+            p.filled += 1;
+            match cell {
+                Cell::Number(n) => {
+                    p.numbers += 1;
+                    if *n == 0.0 || *n == 1.0 {
+                        p.zero_one += 1;
+                    }
+                }
+                Cell::Int(n) => {
+                    p.numbers += 1;
+                    if *n == 0 || *n == 1 {
+                        p.zero_one += 1;
+                    }
+                }
+                Cell::Bool(_) => p.booleans += 1,
+                Cell::Date(_) => p.dates += 1,
+                Cell::Text(text) => {
+                    let text = text.trim();
+                    if value::is_valid_gtin(text) {
+                        p.gtins += 1;
+                    }
+                    if value::is_etim_class(text) {
+                        p.etim_classes += 1;
+                    } else if value::is_etim_feature(text) {
+                        p.etim_features += 1;
+                    }
+                    if text == "0" || text == "1" {
+                        p.zero_one += 1;
+                    } else if value::parse_bool(text).is_some() {
+                        p.booleans += 1;
+                    }
+                    if value::parse_date(text).is_some() {
+                        p.dates += 1;
+                    } else if looks_decimal(text, ',') {
+                        p.comma_decimals += 1;
+                        p.numbers += 1;
+                    } else if looks_decimal(text, '.') {
+                        p.point_decimals += 1;
+                        p.numbers += 1;
+                    } else if text.bytes().all(|b| b.is_ascii_digit()) {
+                        p.numbers += 1;
+                    }
+                }
+                Cell::Empty | Cell::Error(_) => {}
+            }
+        }
+    }
+    profiles
+}
+
+/// `12,5` or `12,5 W` with exactly one separator and digits on both sides.
+fn looks_decimal(text: &str, separator: char) -> bool {
+    let number = text.split(' ').next().unwrap_or("");
+    let Some((integer, fraction)) = number.split_once(separator) else {
+        return false;
+    };
+    // `1.234` may be a thousands group: no evidence either way.
+    !integer.is_empty()
+        && !fraction.is_empty()
+        && fraction.len() != 3
+        && integer.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn decimal_separator(profiles: &[Profile]) -> DecimalSeparator {
+    let comma: u64 = profiles.iter().map(|p| p.comma_decimals).sum();
+    let point: u64 = profiles.iter().map(|p| p.point_decimals).sum();
+    if comma > point { DecimalSeparator::Comma } else { DecimalSeparator::Point }
+}
+
+fn repeated_key_share(grid: &dyn Grid, header: &Header) -> f64 {
+    let mut seen = HashSet::new();
+    let mut total = 0u64;
+    let mut repeated = 0u64;
+    let end = grid.height().min(header.row + 1 + PROFILE_ROWS);
+    for row in header.row + 1..end {
+        let cell = grid.cell(row, header.key_column);
+        if !cell.is_filled() {
+            continue;
+        }
+        total += 1;
+        if !seen.insert(cell.text().trim().to_owned()) {
+            repeated += 1;
+        }
+    }
+    if total == 0 { 0.0 } else { repeated as f64 / total as f64 }
+}
+
+fn map_columns(header: &Header, profiles: &[Profile], context: &TableContext<'_>, report: &mut TableReport) -> Vec<Column> {
+    let mut taken: HashSet<CanonicalField> = HashSet::new();
+    taken.insert(CanonicalField::ArticleNo);
+    let mut columns = Vec::with_capacity(header.width);
+    for column in 0..header.width {
+        let name = &header.names[column];
+        let profile = &profiles[column];
+        let (base, header_unit) = strip_header_unit(name);
+        let share = |count: u64| if profile.filled == 0 { 0.0 } else { count as f32 / profile.filled as f32 };
+        let (mut field, mut confidence, mut evidence) = if column == header.key_column {
+            (Some(CanonicalField::ArticleNo), 1.0, "key")
+        } else {
+            match context.config.mapping_for(name) {
+                Some(mapped) => (mapped, 1.0, "config"),
+                None => match CanonicalField::from_header(name) {
+                    Some(field) => {
+                        let agreement = match field {
+                            CanonicalField::Gtin => share(profile.gtins),
+                            CanonicalField::EtimClass => share(profile.etim_classes),
+                            f if f.kind() == FieldKind::Number => share(profile.numbers),
+                            _ => 1.0 - share(profile.numbers) * 0.5,
+                        };
+                        (Some(field), 0.6 + 0.4 * agreement.clamp(0.0, 1.0), "synonym")
+                    }
+                    None if profile.filled >= 3 && share(profile.gtins) >= 0.9 => (Some(CanonicalField::Gtin), 0.8, "values"),
+                    None if profile.filled >= 3 && share(profile.etim_classes) >= 0.9 => {
+                        (Some(CanonicalField::EtimClass), 0.8, "values")
+                    }
+                    None => (None, 1.0, "none"),
+                },
+            }
+        };
+        if let Some(f) = field
+            && column != header.key_column
+            && !taken.insert(f)
+        {
+            report.warnings.push(format!(
+                "column {} `{}` also names {}; the first such column is used, this one stays an attribute",
+                column_letter(column),
+                name,
+                f.column()
+            ));
+            field = None;
+            confidence = 1.0;
+            evidence = "none";
+        }
+        let kind = if profile.filled == 0 {
+            "empty"
+        } else if share(profile.booleans + profile.zero_one) >= 0.9 && profile.booleans > 0 {
+            "boolean"
+        } else if share(profile.dates) >= 0.9 {
+            "date"
+        } else if share(profile.numbers) >= 0.9 {
+            "number"
+        } else {
+            "text"
+        };
+        let attribute = match field {
+            Some(f) if column != header.key_column => f.column().to_owned(),
+            _ => base.to_owned(),
+        };
+        report.columns.push(ColumnReport {
+            column: column_letter(column),
+            header: header.display[column].clone(),
+            field: field.map(CanonicalField::column),
+            confidence: (confidence * 100.0).round() / 100.0,
+            evidence,
+            unit: header_unit.map(str::to_owned),
+            kind,
+            filled: profile.filled,
+        });
+        columns.push(Column {
+            letter: column_letter(column),
+            display: header.display[column].clone(),
+            attribute,
+            field: if column == header.key_column { None } else { field },
+            unit: header_unit.map(str::to_owned),
+            boolean: kind == "boolean",
+        });
+    }
+    columns
+}

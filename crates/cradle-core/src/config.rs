@@ -179,7 +179,10 @@ mod tests {
         .unwrap();
         let config = Config::load(&path).unwrap();
         assert_eq!(config.customer.as_deref(), Some("acme"));
-        assert_eq!(config.mapping_for("Bez"), Some(Some(CanonicalField::NameDe)));
+        assert_eq!(
+            config.mapping_for("Bez"),
+            Some(Some(CanonicalField::NameDe))
+        );
         assert_eq!(config.overrides_for("x.csv", None).count(), 1);
         std::fs::write(&path, "[mapping]\n\"Bez\" = \"nonsense\"\n").unwrap();
         let error = Config::load(&path).unwrap_err().to_string();

@@ -261,7 +261,10 @@ mod tests {
     #[test]
     fn units_are_split_from_headers() {
         assert_eq!(strip_header_unit("Leistung [W]"), ("Leistung", Some("W")));
-        assert_eq!(strip_header_unit("Lichtstrom (lm)"), ("Lichtstrom", Some("lm")));
+        assert_eq!(
+            strip_header_unit("Lichtstrom (lm)"),
+            ("Lichtstrom", Some("lm"))
+        );
         assert_eq!(strip_header_unit("Preis"), ("Preis", None));
         check("Preis EUR", Some(CanonicalField::PriceEur));
         check("Währung", Some(CanonicalField::Currency));

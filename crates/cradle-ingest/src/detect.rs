@@ -1,7 +1,8 @@
 //! Sniffing what a file is before reading it: format by magic bytes and
 //! name, text encoding, CSV delimiter.
 
-use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1252};
+use cradle_core::fields::CanonicalField;
+use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
 use std::borrow::Cow;
 
 /// What a delivered file is.
@@ -53,9 +54,8 @@ impl Format {
         }
         match ext {
             "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" => (Format::Workbook, "xlsx"),
-            "pdf" | "png" | "jpg" | "jpeg" | "gif" | "tif" | "tiff" | "svg" | "webp" | "docx" | "doc" => {
-                (Format::Media, "media")
-            }
+            "pdf" | "png" | "jpg" | "jpeg" | "gif" | "tif" | "tiff" | "svg" | "webp" | "docx"
+            | "doc" => (Format::Media, "media"),
             "tsv" | "tab" => (Format::Text, "tsv"),
             "txt" => (Format::Text, "txt"),
             _ => (Format::Text, "csv"),
@@ -65,7 +65,11 @@ impl Format {
 
 fn looks_like_xlsx(bytes: &[u8]) -> bool {
     zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .map(|archive| archive.file_names().any(|n| n.is_ok_and(|n| n == "xl/workbook.xml" || n == "content.xml")))
+        .map(|archive| {
+            archive
+                .file_names()
+                .any(|n| n.is_ok_and(|n| n == "xl/workbook.xml" || n == "content.xml"))
+        })
         .unwrap_or(false)
 }
 
@@ -132,7 +136,10 @@ pub enum DecodeError {
 
 /// Finds the encoding (BOM, UTF-16 without BOM, valid UTF-8, else
 /// Windows-1252) and decodes. Binary content is refused, not garbled.
-pub fn decode(bytes: &[u8], forced: Option<TextEncoding>) -> Result<(Cow<'_, str>, TextEncoding), DecodeError> {
+pub fn decode(
+    bytes: &[u8],
+    forced: Option<TextEncoding>,
+) -> Result<(Cow<'_, str>, TextEncoding), DecodeError> {
     let encoding = match forced {
         Some(encoding) => encoding,
         None => sniff_encoding(bytes)?,
@@ -151,7 +158,10 @@ pub fn decode(bytes: &[u8], forced: Option<TextEncoding>) -> Result<(Cow<'_, str
                 debug_assert!(had_errors);
                 Err(DecodeError::Malformed {
                     encoding: "UTF-8",
-                    malformed: body.utf8_chunks().filter(|c| !c.invalid().is_empty()).count(),
+                    malformed: body
+                        .utf8_chunks()
+                        .filter(|c| !c.invalid().is_empty())
+                        .count(),
                 })
             }
         };
@@ -182,7 +192,12 @@ fn sniff_encoding(bytes: &[u8]) -> Result<TextEncoding, DecodeError> {
     if nul > 0 && sample.len() >= 4 {
         // UTF-16 text without a BOM has a NUL in every other byte.
         let even = sample.iter().step_by(2).filter(|&&b| b == 0).count();
-        let odd = sample.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
+        let odd = sample
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .filter(|&&b| b == 0)
+            .count();
         let half = sample.len() / 2;
         if odd * 10 >= half * 9 && even * 10 < half {
             return Ok(TextEncoding::Utf16Le);
@@ -209,67 +224,50 @@ fn sniff_encoding(bytes: &[u8]) -> Result<TextEncoding, DecodeError> {
     }
 }
 
-/// The field separator of delimited text: the candidate that splits the most
-/// lines into the same number of fields. Quoted sections are skipped.
+/// The field separator of delimited text. Each candidate splits the first
+/// records with a real CSV parser (quotes respected); a candidate under
+/// which some record holds an article-number header as a field of its own
+/// wins outright, otherwise the one that gives the most records the same
+/// number of fields (more than one).
 pub fn sniff_delimiter(text: &str) -> u8 {
     const CANDIDATES: [u8; 4] = [b';', b',', b'\t', b'|'];
-    let lines = logical_lines(text, 200);
-    let mut best = (b',', 0usize, 0usize);
+    const SAMPLE_RECORDS: usize = 200;
+    let sample = &text[..floor_char_boundary(text, 256 * 1024)];
+    let mut best = (b',', false, 0usize, 0usize);
     for candidate in CANDIDATES {
-        let counts: Vec<usize> = lines.iter().map(|line| count_outside_quotes(line, candidate)).collect();
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(candidate)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(sample.as_bytes());
         let mut frequency = std::collections::HashMap::new();
-        for &count in counts.iter().filter(|&&c| c > 0) {
-            *frequency.entry(count).or_insert(0usize) += 1;
+        let mut names_key = false;
+        for record in reader.records().take(SAMPLE_RECORDS) {
+            let Ok(record) = record else { break };
+            if record.len() > 1 {
+                *frequency.entry(record.len()).or_insert(0usize) += 1;
+                names_key |= record.iter().any(|field| {
+                    CanonicalField::from_header(field) == Some(CanonicalField::ArticleNo)
+                });
+            }
         }
-        let Some((&mode, &lines_at_mode)) = frequency.iter().max_by_key(|&(count, n)| (*n, *count)) else {
+        let Some((&fields, &records)) = frequency.iter().max_by_key(|&(fields, n)| (*n, *fields))
+        else {
             continue;
         };
-        // Lines with more fields than the mode are tolerated (a bad row), fewer too (titles).
-        if (lines_at_mode, mode) > (best.1, best.2) {
-            best = (candidate, lines_at_mode, mode);
+        if (names_key, records, fields) > (best.1, best.2, best.3) {
+            best = (candidate, names_key, records, fields);
         }
     }
     best.0
 }
 
-/// The first `limit` lines, where a newline inside quotes does not end a line.
-fn logical_lines(text: &str, limit: usize) -> Vec<&str> {
-    let mut lines = Vec::new();
-    let mut start = 0;
-    let mut quoted = false;
-    for (i, b) in text.bytes().enumerate() {
-        match b {
-            b'"' => quoted = !quoted,
-            b'\n' if !quoted => {
-                let line = text[start..i].trim_end_matches('\r');
-                if !line.trim().is_empty() {
-                    lines.push(line);
-                }
-                start = i + 1;
-                if lines.len() >= limit {
-                    return lines;
-                }
-            }
-            _ => {}
-        }
+fn floor_char_boundary(text: &str, index: usize) -> usize {
+    let mut index = index.min(text.len());
+    while !text.is_char_boundary(index) {
+        index -= 1;
     }
-    if start < text.len() && !text[start..].trim().is_empty() {
-        lines.push(&text[start..]);
-    }
-    lines
-}
-
-fn count_outside_quotes(line: &str, delimiter: u8) -> usize {
-    let mut quoted = false;
-    let mut count = 0;
-    for b in line.bytes() {
-        if b == b'"' {
-            quoted = !quoted;
-        } else if b == delimiter && !quoted {
-            count += 1;
-        }
-    }
-    count
+    index
 }
 
 #[cfg(test)]
@@ -281,12 +279,24 @@ mod tests {
         assert_eq!(decode(b"a;b\n", None).unwrap().1, TextEncoding::Utf8);
         assert_eq!(decode(b"\xEF\xBB\xBFa;b\n", None).unwrap().0, "a;b\n");
         let (text, encoding) = decode(b"Gr\xF6\xDFe;\x80\n", None).unwrap();
-        assert_eq!((text.as_ref(), encoding), ("Größe;€\n", TextEncoding::Windows1252));
-        let utf16: Vec<u8> = "Größe;1\n".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        assert_eq!(
+            (text.as_ref(), encoding),
+            ("Größe;€\n", TextEncoding::Windows1252)
+        );
+        let utf16: Vec<u8> = "Größe;1\n"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
         assert_eq!(decode(&utf16, None).unwrap().0, "Größe;1\n");
         let with_bom: Vec<u8> = [0xFF, 0xFE].into_iter().chain(utf16).collect();
-        assert_eq!(decode(&with_bom, None).unwrap(), (Cow::Borrowed("Größe;1\n"), TextEncoding::Utf16Le));
-        assert!(matches!(decode(b"\x00\x01\x02\x03binary\x00\x00\x07", None), Err(DecodeError::Binary { .. })));
+        assert_eq!(
+            decode(&with_bom, None).unwrap(),
+            (Cow::Borrowed("Größe;1\n"), TextEncoding::Utf16Le)
+        );
+        assert!(matches!(
+            decode(b"\x00\x01\x02\x03binary\x00\x00\x07", None),
+            Err(DecodeError::Binary { .. })
+        ));
     }
 
     #[test]

@@ -117,8 +117,27 @@ impl TextGrid {
         let mut records = Vec::new();
         let mut lines = Vec::new();
         let mut record = csv::StringRecord::new();
+        // The reader skips blank lines without counting them, so lines are
+        // counted here from byte offsets.
+        let bytes = text.as_bytes();
+        let (mut counted_to, mut line) = (0usize, 1u64);
         while reader.read_record(&mut record)? {
-            lines.push(record.position().map_or(0, |p| p.line()));
+            let mut offset = record
+                .position()
+                .map_or(counted_to, |p| p.byte() as usize)
+                .min(bytes.len());
+            // The position may point at the blank lines skipped before the record.
+            while offset < bytes.len() && matches!(bytes[offset], b'\n' | b'\r') {
+                offset += 1;
+            }
+            if offset > counted_to {
+                line += bytes[counted_to..offset]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count() as u64;
+                counted_to = offset;
+            }
+            lines.push(line);
             records.push(std::mem::take(&mut record));
         }
         Ok(TextGrid { records, lines })

@@ -154,7 +154,11 @@ pub fn ingest(
     let found = source::discover(inputs).map_err(IngestError::Discover)?;
     if found.is_empty() {
         return Err(IngestError::NothingFound {
-            paths: inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+            paths: inputs
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
         });
     }
     let total_bytes = found
@@ -165,12 +169,21 @@ pub fn ingest(
     let all_products = Mutex::new(ProductMap::default());
     // Large files first, so the last worker does not start a big file alone.
     let mut order: Vec<usize> = (0..found.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(std::fs::metadata(&found[i].1).map_or(0, |m| m.len())));
+    order
+        .sort_by_key(|&i| std::cmp::Reverse(std::fs::metadata(&found[i].1).map_or(0, |m| m.len())));
     let results: Vec<(usize, Result<Vec<FileReport>, SinkError>)> = order
         .into_par_iter()
         .map(|index| {
             let (relative, path) = &found[index];
-            let reports = ingest_file(index as u32, relative, path, options, sink, &all_products, progress);
+            let reports = ingest_file(
+                index as u32,
+                relative,
+                path,
+                options,
+                sink,
+                &all_products,
+                progress,
+            );
             (index, reports)
         })
         .collect();
@@ -184,7 +197,9 @@ pub fn ingest(
     for file in &files {
         totals.add(&file.balance);
     }
-    let products = all_products.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let products = all_products
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let (products, conflicts, product_hashes) = products::finish(products);
     Ok(IngestOutcome {
         files,
@@ -249,7 +264,9 @@ fn ingest_file(
         report.duration_ms = started.elapsed().as_millis() as u64;
         let part = std::mem::take(&mut emitter.products);
         {
-            let mut all = all_products.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut all = all_products
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             products::merge_into(&mut all, part);
         }
         progress.file_done(&report);
@@ -314,9 +331,19 @@ fn read_source(
                 .iter()
                 .rev()
                 .find_map(|o| o.delimiter.as_deref())
-                .and_then(|d| if d == "\\t" || d == "tab" { Some(b'\t') } else { d.bytes().next() })
+                .and_then(|d| {
+                    if d == "\\t" || d == "tab" {
+                        Some(b'\t')
+                    } else {
+                        d.bytes().next()
+                    }
+                })
                 .unwrap_or_else(|| detect::sniff_delimiter(&text));
-            report.delimiter = Some(if delimiter == b'\t' { "\\t".to_owned() } else { (delimiter as char).to_string() });
+            report.delimiter = Some(if delimiter == b'\t' {
+                "\\t".to_owned()
+            } else {
+                (delimiter as char).to_string()
+            });
             let grid = match TextGrid::parse(&text, delimiter) {
                 Ok(grid) => grid,
                 Err(error) => {
@@ -339,7 +366,9 @@ fn read_source(
         }
         Format::Workbook => {
             report.encoding = Some("binary");
-            let mut workbook = match calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.as_slice())) {
+            let mut workbook = match calamine::open_workbook_auto_from_rs(std::io::Cursor::new(
+                bytes.as_slice(),
+            )) {
                 Ok(workbook) => workbook,
                 Err(error) => {
                     report.kind = "error";
@@ -355,8 +384,12 @@ fn read_source(
                 let range = match workbook.worksheet_range(name) {
                     Ok(range) => range,
                     Err(error) => {
-                        report.warnings.push(format!("sheet `{name}` cannot be read: {error}"));
-                        report.error.get_or_insert_with(|| format!("sheet `{name}` cannot be read: {error}"));
+                        report
+                            .warnings
+                            .push(format!("sheet `{name}` cannot be read: {error}"));
+                        report.error.get_or_insert_with(|| {
+                            format!("sheet `{name}` cannot be read: {error}")
+                        });
                         continue;
                     }
                 };
@@ -370,9 +403,12 @@ fn read_source(
                     overrides: config.overrides_for(&source.path, Some(name)).collect(),
                 };
                 let table = table::process(&grid, &context, out)?;
-                report
-                    .warnings
-                    .extend(table.warnings.iter().map(|w| format!("sheet `{name}`: {w}")));
+                report.warnings.extend(
+                    table
+                        .warnings
+                        .iter()
+                        .map(|w| format!("sheet `{name}`: {w}")),
+                );
                 report.sheets.push(table);
             }
         }
@@ -381,5 +417,7 @@ fn read_source(
 }
 
 fn extension(path: &str) -> String {
-    path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default()
+    path.rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default()
 }

@@ -1,7 +1,9 @@
 //! The Arrow shape of what ingest produces: the long, lossless `attributes`
 //! table and the `rejects` table, built in batches and handed to a [`Sink`].
 
-use arrow_array::builder::{BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder};
+use arrow_array::builder::{
+    BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder,
+};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use std::sync::{Arc, LazyLock};
@@ -154,7 +156,8 @@ impl AttributeBatch {
             Arc::new(self.row.finish()),
             Arc::new(self.column.finish()),
         ];
-        RecordBatch::try_new(ATTRIBUTES_SCHEMA.clone(), columns).expect("attribute columns match their schema")
+        RecordBatch::try_new(ATTRIBUTES_SCHEMA.clone(), columns)
+            .expect("attribute columns match their schema")
     }
 }
 
@@ -214,6 +217,7 @@ impl RejectBatch {
             Arc::new(self.cells.finish()),
             Arc::new(self.content.finish()),
         ];
-        RecordBatch::try_new(REJECTS_SCHEMA.clone(), columns).expect("reject columns match their schema")
+        RecordBatch::try_new(REJECTS_SCHEMA.clone(), columns)
+            .expect("reject columns match their schema")
     }
 }

@@ -32,7 +32,9 @@ pub enum CanonicalValue {
 impl CanonicalValue {
     fn same(&self, other: &CanonicalValue) -> bool {
         match (self, other) {
-            (CanonicalValue::Number(a), CanonicalValue::Number(b)) => (a - b).abs() <= 1e-9 * a.abs().max(1.0),
+            (CanonicalValue::Number(a), CanonicalValue::Number(b)) => {
+                (a - b).abs() <= 1e-9 * a.abs().max(1.0)
+            }
             (CanonicalValue::Text(a), CanonicalValue::Text(b)) => a == b,
             _ => false,
         }
@@ -72,7 +74,8 @@ impl ProductState {
             .content_hash
             .wrapping_add(attribute_hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ value_hash);
         if track_conflicts {
-            self.values.push((attribute_hash << 32) | (value_hash & 0xFFFF_FFFF));
+            self.values
+                .push((attribute_hash << 32) | (value_hash & 0xFFFF_FFFF));
         }
     }
 
@@ -193,7 +196,9 @@ pub static PRODUCTS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
 });
 
 /// The `products` table, sorted by article number, and the conflict summary.
-pub fn finish(mut products: ProductMap) -> (Vec<RecordBatch>, ConflictSummary, BTreeMap<String, String>) {
+pub fn finish(
+    mut products: ProductMap,
+) -> (Vec<RecordBatch>, ConflictSummary, BTreeMap<String, String>) {
     let mut keys: Vec<String> = products.keys().cloned().collect();
     keys.sort_unstable();
     let mut summary = ConflictSummary::default();
@@ -213,11 +218,15 @@ pub fn finish(mut products: ProductMap) -> (Vec<RecordBatch>, ConflictSummary, B
             for (index, field) in CanonicalField::ALL.iter().enumerate().skip(1) {
                 let value = state.canonical[index].as_ref().map(|(_, v)| v);
                 match field.kind() {
-                    FieldKind::Text => texts[index - 1].append_option(value.map(CanonicalValue::display)),
-                    FieldKind::Number => numbers[index - 1].append_option(value.and_then(|v| match v {
-                        CanonicalValue::Number(n) => Some(*n),
-                        CanonicalValue::Text(_) => None,
-                    })),
+                    FieldKind::Text => {
+                        texts[index - 1].append_option(value.map(CanonicalValue::display))
+                    }
+                    FieldKind::Number => {
+                        numbers[index - 1].append_option(value.and_then(|v| match v {
+                            CanonicalValue::Number(n) => Some(*n),
+                            CanonicalValue::Text(_) => None,
+                        }))
+                    }
                 }
             }
             // Canonical fields from one-row-per-product tables are tracked as
@@ -258,7 +267,9 @@ pub fn finish(mut products: ProductMap) -> (Vec<RecordBatch>, ConflictSummary, B
         columns.push(Arc::new(attributes.finish()));
         columns.push(Arc::new(conflicts.finish()));
         columns.push(Arc::new(content.finish()));
-        batches.push(RecordBatch::try_new(PRODUCTS_SCHEMA.clone(), columns).expect("product columns match"));
+        batches.push(
+            RecordBatch::try_new(PRODUCTS_SCHEMA.clone(), columns).expect("product columns match"),
+        );
     }
     (batches, summary, hashes)
 }

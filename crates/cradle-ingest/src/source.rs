@@ -73,10 +73,12 @@ impl Source {
 
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }
 
 /// Hidden files, editor lock files and OS clutter are not part of a delivery.
@@ -141,7 +143,9 @@ fn walk(root: &Path, dir: &Path, found: &mut Vec<(String, PathBuf)>) -> std::io:
 /// True when the bytes are a ZIP archive to open, not an Office or
 /// OpenDocument file that happens to be a ZIP inside.
 pub fn is_plain_zip(name: &str, bytes: &[u8]) -> bool {
-    const ZIP_BASED: &[&str] = &[".xlsx", ".xlsm", ".xlsb", ".ods", ".docx", ".pptx", ".odt", ".jar"];
+    const ZIP_BASED: &[&str] = &[
+        ".xlsx", ".xlsm", ".xlsb", ".ods", ".docx", ".pptx", ".odt", ".jar",
+    ];
     let lower = name.to_ascii_lowercase();
     (bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06"))
         && !ZIP_BASED.iter().any(|ext| lower.ends_with(ext))
@@ -152,7 +156,10 @@ pub fn load(relative: String, path: PathBuf) -> Vec<Source> {
     let content = std::fs::read(&path).map_err(|e| SourceError::Io(e.to_string()));
     let mut out = Vec::new();
     match content {
-        Ok(bytes) if is_plain_zip(&relative, &bytes) || relative.to_ascii_lowercase().ends_with(".zip") => {
+        Ok(bytes)
+            if is_plain_zip(&relative, &bytes)
+                || relative.to_ascii_lowercase().ends_with(".zip") =>
+        {
             // The archive itself is kept (for raw storage and the report),
             // then its entries follow as sources of their own.
             let entries = expand_archive(&relative, &path, &bytes, 1);
@@ -179,7 +186,12 @@ fn expand_archive(prefix: &str, origin: &Path, bytes: &[u8], depth: usize) -> Ve
     };
     let mut expanded_total = 0u64;
     let mut names: Vec<(usize, String)> = (0..archive.len())
-        .filter_map(|i| archive.name_for_index(i).and_then(|n| n.ok()).map(|n| (i, n.into_owned())))
+        .filter_map(|i| {
+            archive
+                .name_for_index(i)
+                .and_then(|n| n.ok())
+                .map(|n| (i, n.into_owned()))
+        })
         .collect();
     names.sort_by(|a, b| a.1.cmp(&b.1));
     for (index, raw_name) in names {
@@ -198,7 +210,9 @@ fn expand_archive(prefix: &str, origin: &Path, bytes: &[u8], depth: usize) -> Ve
         if entry.is_dir() {
             continue;
         }
-        let Some(safe) = entry.enclosed_name().filter(|p| !raw_name.contains("..") && p.is_relative())
+        let Some(safe) = entry
+            .enclosed_name()
+            .filter(|p| !raw_name.contains("..") && p.is_relative())
         else {
             out.push(Source::new(
                 display,
@@ -207,7 +221,10 @@ fn expand_archive(prefix: &str, origin: &Path, bytes: &[u8], depth: usize) -> Ve
             ));
             continue;
         };
-        let file_name = safe.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let file_name = safe
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if is_clutter(&file_name) || raw_name.starts_with("__MACOSX/") {
             continue;
         }
@@ -315,7 +332,10 @@ mod tests {
         let sources = load("d.zip".into(), path);
         let paths: Vec<_> = sources.iter().map(|s| s.path.as_str()).collect();
         assert_eq!(paths, ["d.zip", "d.zip/../evil.csv", "d.zip/ok/a.csv"]);
-        assert!(matches!(sources[1].content, Err(SourceError::UnsafeEntryPath { .. })));
+        assert!(matches!(
+            sources[1].content,
+            Err(SourceError::UnsafeEntryPath { .. })
+        ));
         assert_eq!(sources[2].content.as_deref().unwrap(), b"ArtNr;Name\n1;x\n");
     }
 
@@ -328,7 +348,11 @@ mod tests {
         let path = dir.path().join("bomb.zip");
         std::fs::write(&path, &bytes).unwrap();
         let sources = load("bomb.zip".into(), path);
-        assert!(matches!(sources[1].content, Err(SourceError::ZipBomb { .. })), "{:?}", sources[1].content);
+        assert!(
+            matches!(sources[1].content, Err(SourceError::ZipBomb { .. })),
+            "{:?}",
+            sources[1].content
+        );
     }
 
     #[test]
@@ -338,6 +362,10 @@ mod tests {
         let path = dir.path().join("t.zip");
         std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
         let sources = load("t.zip".into(), path);
-        assert!(sources.iter().any(|s| matches!(s.content, Err(SourceError::BrokenArchive(_)))));
+        assert!(
+            sources
+                .iter()
+                .any(|s| matches!(s.content, Err(SourceError::BrokenArchive(_))))
+        );
     }
 }

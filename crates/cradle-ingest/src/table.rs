@@ -3,7 +3,9 @@
 //! rejected with a reason.
 
 use crate::grid::{Cell, Grid, column_letter};
-use crate::output::{AttributeBatch, AttributeValue, BATCH_ROWS, RejectBatch, RejectedRecord, Sink, SinkError};
+use crate::output::{
+    AttributeBatch, AttributeValue, BATCH_ROWS, RejectBatch, RejectedRecord, Sink, SinkError,
+};
 use crate::products::{CanonicalValue, ProductMap, Rank};
 use crate::value::{self, DecimalSeparator};
 use cradle_core::accounting::{Balance, MAX_CELL_BYTES, RejectReason};
@@ -112,7 +114,6 @@ impl<'s> Emitter<'s> {
         Ok(())
     }
 
-
     /// Hands over what is left; the products stay for the caller to merge.
     pub fn flush(&mut self) -> Result<(), SinkError> {
         if !self.attributes.is_empty() {
@@ -160,7 +161,11 @@ struct Profile {
 }
 
 /// Reads one table into the emitter and says what happened.
-pub fn process(grid: &dyn Grid, context: &TableContext<'_>, out: &mut Emitter<'_>) -> Result<TableReport, SinkError> {
+pub fn process(
+    grid: &dyn Grid,
+    context: &TableContext<'_>,
+    out: &mut Emitter<'_>,
+) -> Result<TableReport, SinkError> {
     let mut report = TableReport {
         sheet: context.sheet.map(str::to_owned),
         header_row: None,
@@ -179,7 +184,15 @@ pub fn process(grid: &dyn Grid, context: &TableContext<'_>, out: &mut Emitter<'_
             read_row(grid, row, &mut row_cells);
             let filled = row_cells.iter().filter(|c| c.is_filled()).count() as u64;
             if filled > 0 {
-                reject(context, grid, row, RejectReason::NoKeyColumn, &row_cells, &mut report.balance, out)?;
+                reject(
+                    context,
+                    grid,
+                    row,
+                    RejectReason::NoKeyColumn,
+                    &row_cells,
+                    &mut report.balance,
+                    out,
+                )?;
             }
         }
         if report.balance.rows > 0 {
@@ -212,11 +225,16 @@ pub fn process(grid: &dyn Grid, context: &TableContext<'_>, out: &mut Emitter<'_
     // Long format: a feature code, its value and unit per record.
     let find = |names: &[&str]| {
         (0..header.width).find(|&c| {
-            c != header.key_column && names.iter().any(|n| normalize_header(n) == normalize_header(&header.names[c]))
+            c != header.key_column
+                && names
+                    .iter()
+                    .any(|n| normalize_header(n) == normalize_header(&header.names[c]))
         })
     };
     let feature_column = find(FEATURE_CODE_HEADERS).or_else(|| {
-        (0..header.width).find(|&c| profiles[c].filled > 0 && profiles[c].etim_features * 10 >= profiles[c].filled * 9)
+        (0..header.width).find(|&c| {
+            profiles[c].filled > 0 && profiles[c].etim_features * 10 >= profiles[c].filled * 9
+        })
     });
     let value_column = find(FEATURE_VALUE_HEADERS);
     let unit_column = find(FEATURE_UNIT_HEADERS);
@@ -224,7 +242,22 @@ pub fn process(grid: &dyn Grid, context: &TableContext<'_>, out: &mut Emitter<'_
         (Some(f), Some(v)) if profiles[f].etim_features * 2 >= profiles[f].filled => Some((f, v)),
         _ => None,
     };
-    let repeated_keys = repeated_key_share(grid, &header) > 0.2;
+    // Relations and other lists hold several records per product by design.
+    let names_other_articles = (0..header.width).any(|c| {
+        let name = normalize_header(&header.names[c]);
+        c != header.key_column
+            && [
+                "artnr",
+                "artikelnummer",
+                "articleno",
+                "beziehung",
+                "relation",
+                "relationtype",
+            ]
+            .iter()
+            .any(|hint| name.contains(hint))
+    });
+    let repeated_keys = names_other_articles || repeated_key_share(grid, &header) > 0.5;
     report.layout = match (long, repeated_keys) {
         (Some(_), _) => "long",
         (None, true) => "list",
@@ -247,13 +280,24 @@ pub fn process(grid: &dyn Grid, context: &TableContext<'_>, out: &mut Emitter<'_
             Some(RejectReason::TooManyFields)
         } else if filled == 1 && header.width >= 2 {
             Some(RejectReason::NotArticleRow)
-        } else if !row_cells.get(header.key_column).is_some_and(Cell::is_filled) {
+        } else if !row_cells
+            .get(header.key_column)
+            .is_some_and(Cell::is_filled)
+        {
             Some(RejectReason::NoKey)
         } else {
             None
         };
         if let Some(reason) = reason {
-            reject(context, grid, row, reason, &row_cells, &mut report.balance, out)?;
+            reject(
+                context,
+                grid,
+                row,
+                reason,
+                &row_cells,
+                &mut report.balance,
+                out,
+            )?;
             continue;
         }
         let key_text = row_cells[header.key_column].text();
@@ -270,7 +314,10 @@ pub fn process(grid: &dyn Grid, context: &TableContext<'_>, out: &mut Emitter<'_
         let product = out.products.entry(key.to_owned()).or_default();
         product.record();
         let long_feature = long.map(|(f, _)| row_cells.get(f).map(Cell::text).unwrap_or_default());
-        let long_unit = unit_column.and_then(|u| row_cells.get(u)).filter(|c| c.is_filled()).map(Cell::text);
+        let long_unit = unit_column
+            .and_then(|u| row_cells.get(u))
+            .filter(|c| c.is_filled())
+            .map(Cell::text);
         let mut data_points = 0;
         for (index, cell) in row_cells.iter().enumerate().take(header.width) {
             if index == header.key_column || !cell.is_filled() {
@@ -302,7 +349,11 @@ pub fn process(grid: &dyn Grid, context: &TableContext<'_>, out: &mut Emitter<'_
             };
             let unit = typed
                 .unit
-                .or(if is_long_value { long_unit.as_deref().map(str::trim) } else { None })
+                .or(if is_long_value {
+                    long_unit.as_deref().map(str::trim)
+                } else {
+                    None
+                })
                 .or(column.unit.as_deref());
             if let Some(field) = column.field {
                 let value = match field.kind() {
@@ -395,7 +446,11 @@ fn reject(
                 while !text.is_char_boundary(end) {
                     end -= 1;
                 }
-                format!("{}… ({} bytes, kept in the raw file)", &text[..end], text.len())
+                format!(
+                    "{}… ({} bytes, kept in the raw file)",
+                    &text[..end],
+                    text.len()
+                )
             } else {
                 text.into_owned()
             }
@@ -405,7 +460,10 @@ fn reject(
     let location = grid.location(row);
     let detail = format!(
         "{}{} {}: {}",
-        context.sheet.map(|s| format!("sheet {s}, ")).unwrap_or_default(),
+        context
+            .sheet
+            .map(|s| format!("sheet {s}, "))
+            .unwrap_or_default(),
         match grid.row_kind() {
             crate::grid::RowKind::Line => "line",
             crate::grid::RowKind::SheetRow => "row",
@@ -425,7 +483,12 @@ fn reject(
 }
 
 fn is_key_header(text: &str, context: &TableContext<'_>) -> bool {
-    if let Some(key) = context.overrides.iter().rev().find_map(|o| o.key.as_deref()) {
+    if let Some(key) = context
+        .overrides
+        .iter()
+        .rev()
+        .find_map(|o| o.key.as_deref())
+    {
         return text.trim().eq_ignore_ascii_case(key.trim());
     }
     match context.config.mapping_for(text) {
@@ -437,7 +500,10 @@ fn is_key_header(text: &str, context: &TableContext<'_>) -> bool {
 fn find_header(grid: &dyn Grid, context: &TableContext<'_>) -> Option<Header> {
     let forced_row = context.overrides.iter().rev().find_map(|o| o.header_row);
     let candidates: Vec<usize> = match forced_row {
-        Some(row) => (0..grid.height()).filter(|&r| grid.location(r) == row).take(1).collect(),
+        Some(row) => (0..grid.height())
+            .filter(|&r| grid.location(r) == row)
+            .take(1)
+            .collect(),
         None => (0..grid.height().min(HEADER_SEARCH_ROWS)).collect(),
     };
     let mut best: Option<(usize, usize, usize)> = None; // (row, key column, score)
@@ -448,7 +514,10 @@ fn find_header(grid: &dyn Grid, context: &TableContext<'_>) -> Option<Header> {
         if filled < 2 {
             continue;
         }
-        let Some(key_column) = cells.iter().position(|c| c.is_text() && is_key_header(&c.text(), context)) else {
+        let Some(key_column) = cells
+            .iter()
+            .position(|c| c.is_text() && is_key_header(&c.text(), context))
+        else {
             continue;
         };
         let score = cells
@@ -490,11 +559,19 @@ fn find_header(grid: &dyn Grid, context: &TableContext<'_>) -> Option<Header> {
         let sub = header_texts.get(column).cloned().unwrap_or_default();
         let group = group_labels.get(column).cloned().unwrap_or_default();
         let name = if sub.is_empty() {
-            if group.is_empty() { format!("column {}", column_letter(column)) } else { group.clone() }
+            if group.is_empty() {
+                format!("column {}", column_letter(column))
+            } else {
+                group.clone()
+            }
         } else {
             sub.clone()
         };
-        display.push(if !group.is_empty() && !sub.is_empty() { format!("{group} / {sub}") } else { name.clone() });
+        display.push(if !group.is_empty() && !sub.is_empty() {
+            format!("{group} / {sub}")
+        } else {
+            name.clone()
+        });
         names.push(name);
     }
     Some(Header {
@@ -578,14 +655,21 @@ fn looks_decimal(text: &str, separator: char) -> bool {
     !integer.is_empty()
         && !fraction.is_empty()
         && fraction.len() != 3
-        && integer.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit())
+        && integer
+            .trim_start_matches('-')
+            .bytes()
+            .all(|b| b.is_ascii_digit())
         && fraction.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn decimal_separator(profiles: &[Profile]) -> DecimalSeparator {
     let comma: u64 = profiles.iter().map(|p| p.comma_decimals).sum();
     let point: u64 = profiles.iter().map(|p| p.point_decimals).sum();
-    if comma > point { DecimalSeparator::Comma } else { DecimalSeparator::Point }
+    if comma > point {
+        DecimalSeparator::Comma
+    } else {
+        DecimalSeparator::Point
+    }
 }
 
 fn repeated_key_share(grid: &dyn Grid, header: &Header) -> f64 {
@@ -603,10 +687,19 @@ fn repeated_key_share(grid: &dyn Grid, header: &Header) -> f64 {
             repeated += 1;
         }
     }
-    if total == 0 { 0.0 } else { repeated as f64 / total as f64 }
+    if total == 0 {
+        0.0
+    } else {
+        repeated as f64 / total as f64
+    }
 }
 
-fn map_columns(header: &Header, profiles: &[Profile], context: &TableContext<'_>, report: &mut TableReport) -> Vec<Column> {
+fn map_columns(
+    header: &Header,
+    profiles: &[Profile],
+    context: &TableContext<'_>,
+    report: &mut TableReport,
+) -> Vec<Column> {
     let mut taken: HashSet<CanonicalField> = HashSet::new();
     taken.insert(CanonicalField::ArticleNo);
     let mut columns = Vec::with_capacity(header.width);
@@ -614,7 +707,13 @@ fn map_columns(header: &Header, profiles: &[Profile], context: &TableContext<'_>
         let name = &header.names[column];
         let profile = &profiles[column];
         let (base, header_unit) = strip_header_unit(name);
-        let share = |count: u64| if profile.filled == 0 { 0.0 } else { count as f32 / profile.filled as f32 };
+        let share = |count: u64| {
+            if profile.filled == 0 {
+                0.0
+            } else {
+                count as f32 / profile.filled as f32
+            }
+        };
         let (mut field, mut confidence, mut evidence) = if column == header.key_column {
             (Some(CanonicalField::ArticleNo), 1.0, "key")
         } else {
@@ -628,9 +727,15 @@ fn map_columns(header: &Header, profiles: &[Profile], context: &TableContext<'_>
                             f if f.kind() == FieldKind::Number => share(profile.numbers),
                             _ => 1.0 - share(profile.numbers) * 0.5,
                         };
-                        (Some(field), 0.6 + 0.4 * agreement.clamp(0.0, 1.0), "synonym")
+                        (
+                            Some(field),
+                            0.6 + 0.4 * agreement.clamp(0.0, 1.0),
+                            "synonym",
+                        )
                     }
-                    None if profile.filled >= 3 && share(profile.gtins) >= 0.9 => (Some(CanonicalField::Gtin), 0.8, "values"),
+                    None if profile.filled >= 3 && share(profile.gtins) >= 0.9 => {
+                        (Some(CanonicalField::Gtin), 0.8, "values")
+                    }
                     None if profile.filled >= 3 && share(profile.etim_classes) >= 0.9 => {
                         (Some(CanonicalField::EtimClass), 0.8, "values")
                     }
@@ -681,7 +786,11 @@ fn map_columns(header: &Header, profiles: &[Profile], context: &TableContext<'_>
             letter: column_letter(column),
             display: header.display[column].clone(),
             attribute,
-            field: if column == header.key_column { None } else { field },
+            field: if column == header.key_column {
+                None
+            } else {
+                field
+            },
             unit: header_unit.map(str::to_owned),
             boolean: kind == "boolean",
         });

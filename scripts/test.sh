@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite. Installs what the tests need that cargo cannot
+# fetch (the Python reference reader for Delta tables) into a virtualenv,
+# then runs every test of the workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv="${CRADLE_VENV:-$HOME/.cache/cradle/venv}"
+if ! "$venv/bin/python" -c "import deltalake, pyarrow" 2>/dev/null; then
+  echo "setting up $venv (deltalake, pyarrow from PyPI)"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
+fi
+export CRADLE_PYTHON="$venv/bin/python"
+
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast "$@"
+else
+  cargo test --workspace --no-fail-fast "$@"
+fi

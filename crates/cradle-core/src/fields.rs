@@ -6,6 +6,7 @@
 //! (`Leistung [W]`) is ignored.
 
 use serde::{Deserialize, Serialize};
+use std::sync::LazyLock;
 
 /// The typed columns of the `products` table besides the article number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -187,16 +188,30 @@ impl CanonicalField {
 
     /// The field a header names, if it is one of the synonyms.
     pub fn from_header(header: &str) -> Option<CanonicalField> {
+        // Normalised once: header detection asks this for every field of
+        // the first records under every candidate delimiter.
+        static NORMALIZED: LazyLock<Vec<(String, CanonicalField)>> = LazyLock::new(|| {
+            CanonicalField::ALL
+                .into_iter()
+                .flat_map(|field| {
+                    field
+                        .synonyms()
+                        .iter()
+                        .map(move |synonym| (normalize_header(synonym), field))
+                })
+                .collect()
+        });
+        if header.len() > 64 {
+            return None;
+        }
         let wanted = normalize_header(header);
         if wanted.is_empty() {
             return None;
         }
-        CanonicalField::ALL.into_iter().find(|field| {
-            field
-                .synonyms()
-                .iter()
-                .any(|synonym| normalize_header(synonym) == wanted)
-        })
+        NORMALIZED
+            .iter()
+            .find(|(synonym, _)| *synonym == wanted)
+            .map(|(_, field)| *field)
     }
 }
 

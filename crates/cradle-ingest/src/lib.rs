@@ -14,6 +14,7 @@ pub mod products;
 pub mod source;
 pub mod table;
 pub mod value;
+pub mod workbook;
 
 use calamine::Reader;
 use cradle_core::accounting::{Balance, RejectReason};
@@ -366,6 +367,13 @@ fn read_source(
         }
         Format::Workbook => {
             report.encoding = Some("binary");
+            if let Err(error) = workbook::check(bytes) {
+                report.kind = "error";
+                report.error = Some(format!(
+                    "{error}\nhint: ask the customer to export the workbook again"
+                ));
+                return Ok(());
+            }
             let mut workbook = match calamine::open_workbook_auto_from_rs(std::io::Cursor::new(
                 bytes.as_slice(),
             )) {

@@ -92,7 +92,7 @@ impl ProductState {
                 }
                 // Keep the first-ranked value; remember the other for the report.
                 if rank < *held_rank {
-                    let old = std::mem::replace(slot, Some((rank, value)));
+                    let old = slot.replace((rank, value));
                     if let Some((old_rank, old_value)) = old {
                         self.canonical_conflicts.push((field, old_value, old_rank));
                     }

@@ -337,8 +337,8 @@ pub fn process(
             }
             if column.boolean && typed.boolean.is_none() {
                 typed.boolean = match typed.number {
-                    Some(n) if n == 1.0 => Some(true),
-                    Some(n) if n == 0.0 => Some(false),
+                    Some(1.0) => Some(true),
+                    Some(0.0) => Some(false),
                     _ => None,
                 };
             }
@@ -703,9 +703,8 @@ fn map_columns(
     let mut taken: HashSet<CanonicalField> = HashSet::new();
     taken.insert(CanonicalField::ArticleNo);
     let mut columns = Vec::with_capacity(header.width);
-    for column in 0..header.width {
+    for (column, profile) in profiles.iter().enumerate().take(header.width) {
         let name = &header.names[column];
-        let profile = &profiles[column];
         let (base, header_unit) = strip_header_unit(name);
         let share = |count: u64| {
             if profile.filled == 0 {

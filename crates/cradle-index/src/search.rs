@@ -1,0 +1,771 @@
+//! Opening an index read-only and answering searches: the query is planned
+//! from the words of the request (per-language terms, compound n-grams,
+//! typo fallback, article number and GTIN matches), filtered, counted,
+//! faceted, and its hits are explained (`matched`) and highlighted.
+//!
+//! Ranking, from strongest to weakest: an exact article number or GTIN
+//! (boost 100), a manufacturer number (50), an article-number prefix (20,
+//! constant), then BM25 of the words (names ×3, family/series/brand ×2,
+//! descriptions ×1, attribute text ×0.7), then parts of compound words
+//! (n-grams, scaled to ×0.3 over all n-grams of a word) and typo matches
+//! (constant 0.5). Every word must match somewhere (AND); when that finds
+//! nothing, any word may (OR), so a stray word does not empty the page.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{Count, FacetCollector, FacetCounts, TopDocs};
+use tantivy::directory::MmapDirectory;
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, EnableScoring, FuzzyTermQuery, Occur, Query, RangeQuery,
+    RegexQuery, TermQuery,
+};
+use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::{SimpleTokenizer, TextAnalyzer, TokenStream, Tokenizer};
+use tantivy::{
+    DocAddress, DocId, DocSet, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term,
+};
+
+use crate::IndexError;
+use crate::analysis::{self, fact_key, normalize_attribute, normalize_code, query_ngrams, terms};
+use crate::meta::{BuiltFrom, IndexMetadata};
+use crate::readonly::ReadOnlyDirectory;
+use crate::schema::{FACET_FIELDS, Fields};
+
+/// Boosts; see the module docs for the ranking they make.
+const EXACT_CODE: f32 = 100.0;
+const MANUFACTURER_CODE: f32 = 50.0;
+const PREFIX_CODE: f32 = 20.0;
+const NAME: f32 = 3.0;
+const TAXONOMY: f32 = 2.0;
+const DESCRIPTION: f32 = 1.0;
+const ATTRIBUTE_TEXT: f32 = 0.7;
+const NGRAM_TOTAL: f32 = 0.3;
+const TYPO: f32 = 0.5;
+
+/// Codes shorter than this are not matched as prefixes: "12" would match
+/// every article number starting with 12.
+const SHORTEST_PREFIX: usize = 3;
+
+/// Facet values returned per facet at most.
+const FACET_VALUES: usize = 200;
+
+/// Filter field names that mean the same attribute; a filter on one of
+/// them matches facts under any of them (the console speaks English, the
+/// deliveries mostly German).
+const ATTRIBUTE_ALIASES: &[&[&str]] = &[
+    &["leistung", "power", "wattage"],
+    &["lichtstrom", "luminous_flux"],
+    &[
+        "farbtemperatur",
+        "colour_temperature",
+        "color_temperature",
+        "cct",
+    ],
+    &["dimmbar", "dimmable"],
+];
+
+/// A search.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SearchRequest {
+    /// What the user typed; empty lists everything that passes the filters.
+    pub query: String,
+    pub filters: Vec<Filter>,
+    pub limit: usize,
+    pub offset: usize,
+    /// Facets to count over all matches: `family`, `brand`, `series`,
+    /// `etim_class`.
+    pub facets: Vec<String>,
+    /// Whether hits carry highlighted snippets of names and descriptions.
+    pub highlight: bool,
+}
+
+impl Default for SearchRequest {
+    fn default() -> Self {
+        SearchRequest {
+            query: String::new(),
+            filters: Vec::new(),
+            limit: 20,
+            offset: 0,
+            facets: Vec::new(),
+            highlight: false,
+        }
+    }
+}
+
+impl SearchRequest {
+    /// A request for `query` with the defaults.
+    pub fn new(query: impl Into<String>) -> SearchRequest {
+        SearchRequest {
+            query: query.into(),
+            ..SearchRequest::default()
+        }
+    }
+}
+
+/// A condition every hit must meet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Filter {
+    /// `family`, `brand`, `series`, `etim_class` (exact value), `article_no`,
+    /// `gtin`, or an attribute name (case and umlaut spelling do not matter;
+    /// numbers compare as numbers).
+    Equals { field: String, value: String },
+    /// A numeric attribute between `min` and `max` (inclusive), in `unit`
+    /// if given (as delivered: "W", "lm", "K"), e.g. `Leistung` 10..20 W.
+    Range {
+        field: String,
+        min: Option<f64>,
+        max: Option<f64>,
+        unit: Option<String>,
+    },
+    /// A yes/no attribute, e.g. `dimmbar` = true.
+    Bool { field: String, value: bool },
+}
+
+/// The answer to a search.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResponse {
+    /// Matches in all (the hits are one page of them).
+    pub total: usize,
+    pub hits: Vec<Hit>,
+    /// Requested facet to (value, count) pairs, most frequent first.
+    pub facets: BTreeMap<String, Vec<(String, u64)>>,
+}
+
+/// One product found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub article_no: String,
+    pub score: f32,
+    /// The German name, else the English one.
+    pub name: Option<String>,
+    pub family: Option<String>,
+    pub brand: Option<String>,
+    pub etim_class: Option<String>,
+    /// (field, HTML snippet with `<b>` around matched words).
+    pub highlights: Vec<(String, String)>,
+    /// Why the product matched: `article_no`, `article_no prefix`, `gtin`,
+    /// `manufacturer_no`, `name_de`, `name_en`, `description_de`,
+    /// `description_en`, `family`, `series`, `brand`, `etim_class`,
+    /// `attributes`, `name part` (inside a compound word), `typo`.
+    pub matched: Vec<String>,
+}
+
+/// What an open index holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct IndexStats {
+    pub documents: u64,
+    pub size_bytes: u64,
+    pub built_from: BuiltFrom,
+    pub built_at: String,
+    /// Typed attribute keys usable in range and boolean filters.
+    pub attribute_keys: Vec<String>,
+}
+
+/// An index opened for searching: memory-mapped, read-only, never changed.
+pub struct SearchIndex {
+    dir: PathBuf,
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    metadata: IndexMetadata,
+    size_bytes: u64,
+    german: TextAnalyzer,
+    english: TextAnalyzer,
+    plain: TextAnalyzer,
+    keyword: TextAnalyzer,
+}
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchIndex")
+            .field("dir", &self.dir)
+            .field("documents", &self.metadata.documents)
+            .finish()
+    }
+}
+
+/// Sum of the sizes of the files in `dir` (not recursive: the index is flat).
+pub(crate) fn directory_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Per word of the query: its terms in each analysis.
+#[derive(Debug)]
+struct Word {
+    /// Characters of the word as typed (decides the typo distance).
+    chars: usize,
+    raw: String,
+    german: Option<String>,
+    english: Option<String>,
+    plain: Option<String>,
+}
+
+/// Total, the page of (score, address), and the facet counts if asked.
+type Collected = (usize, Vec<(f32, DocAddress)>, Option<FacetCounts>);
+
+/// A query and, per reason, the part of it that gives that reason.
+struct Plan {
+    query: Box<dyn Query>,
+    /// The query of the words alone, for snippets.
+    text: Option<Box<dyn Query>>,
+    reasons: Vec<(&'static str, Box<dyn Query>)>,
+}
+
+fn boosted(query: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
+    Box::new(BoostQuery::new(query, boost))
+}
+
+fn term_query(term: Term) -> Box<dyn Query> {
+    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))
+}
+
+fn any(queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(
+        queries.into_iter().map(|q| (Occur::Should, q)).collect(),
+    ))
+}
+
+fn all(queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(
+        queries.into_iter().map(|q| (Occur::Must, q)).collect(),
+    ))
+}
+
+/// Collects sub-queries per reason while a plan is built.
+#[derive(Default)]
+struct Reasons(Vec<(&'static str, Vec<Box<dyn Query>>)>);
+
+impl Reasons {
+    fn add(&mut self, reason: &'static str, query: &dyn Query) {
+        match self.0.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, list)) => list.push(query.box_clone()),
+            None => self.0.push((reason, vec![query.box_clone()])),
+        }
+    }
+
+    fn finish(self) -> Vec<(&'static str, Box<dyn Query>)> {
+        self.0.into_iter().map(|(r, qs)| (r, any(qs))).collect()
+    }
+}
+
+impl SearchIndex {
+    /// Opens the index in `index_dir` without writing anything there: the
+    /// files are memory-mapped, tokenizers registered, nothing rebuilt.
+    pub fn open(index_dir: &Path) -> Result<SearchIndex, IndexError> {
+        let metadata = IndexMetadata::read(index_dir)?;
+        let open_err = |source| IndexError::Open {
+            path: index_dir.to_path_buf(),
+            source,
+        };
+        let directory =
+            MmapDirectory::open(index_dir).map_err(|e| open_err(tantivy::TantivyError::from(e)))?;
+        let index = Index::open(ReadOnlyDirectory::new(directory)).map_err(open_err)?;
+        analysis::register(index.tokenizers());
+        let fields = Fields::resolve(&index.schema(), index_dir)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(open_err)?;
+        Ok(SearchIndex {
+            dir: index_dir.to_path_buf(),
+            index,
+            reader,
+            fields,
+            size_bytes: directory_size(index_dir),
+            metadata,
+            german: analysis::german(),
+            english: analysis::english(),
+            plain: analysis::plain(),
+            keyword: analysis::keyword(),
+        })
+    }
+
+    /// Documents, size and provenance of the index.
+    pub fn stats(&self) -> IndexStats {
+        IndexStats {
+            documents: self.reader.searcher().num_docs(),
+            size_bytes: self.size_bytes,
+            built_from: self.metadata.built_from.clone(),
+            built_at: self.metadata.built_at.clone(),
+            attribute_keys: self.metadata.attribute_keys.clone(),
+        }
+    }
+
+    /// Runs a search; see the module docs for the ranking.
+    pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse, IndexError> {
+        let search_err = |source| IndexError::Search { source };
+        for facet in &request.facets {
+            if !FACET_FIELDS.contains(&facet.as_str()) {
+                return Err(IndexError::UnknownFacet {
+                    facet: facet.clone(),
+                });
+            }
+        }
+        let filters = request
+            .filters
+            .iter()
+            .map(|f| self.filter_query(f))
+            .collect::<Result<Vec<_>, _>>()?;
+        let searcher = self.reader.searcher();
+        let words = self.words(&request.query);
+        let mut plan = self.plan(&searcher, &request.query, &words, true, &filters)?;
+        let mut result = self.collect(&searcher, &plan, request)?;
+        if result.0 == 0 && words.len() > 1 {
+            plan = self.plan(&searcher, &request.query, &words, false, &filters)?;
+            result = self.collect(&searcher, &plan, request)?;
+        }
+        let (total, top, facet_counts) = result;
+
+        let mut hits = Vec::with_capacity(top.len());
+        let generators = if request.highlight {
+            self.snippet_generators(&searcher, plan.text.as_deref())?
+        } else {
+            Vec::new()
+        };
+        let reasons = self.reasons(&searcher, &plan, &top)?;
+        for ((score, address), matched) in top.into_iter().zip(reasons) {
+            let doc: TantivyDocument = searcher.doc(address).map_err(search_err)?;
+            let text = |field: Field| {
+                doc.get_first(field)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned)
+            };
+            let highlights = generators
+                .iter()
+                .filter_map(|(name, generator)| {
+                    let snippet = generator.snippet_from_doc(&doc);
+                    (!snippet.highlighted().is_empty())
+                        .then(|| ((*name).to_owned(), snippet.to_html()))
+                })
+                .collect();
+            hits.push(Hit {
+                article_no: text(self.fields.article_no).unwrap_or_default(),
+                score,
+                name: text(self.fields.name_de).or_else(|| text(self.fields.name_en)),
+                family: text(self.fields.family),
+                brand: text(self.fields.brand),
+                etim_class: text(self.fields.etim_class),
+                highlights,
+                matched,
+            });
+        }
+
+        let mut facets = BTreeMap::new();
+        if let Some(counts) = facet_counts {
+            for name in &request.facets {
+                let mut values: Vec<(String, u64)> = counts
+                    .get(Facet::from_path([name.as_str()]))
+                    .map(|(facet, count)| {
+                        let value = facet.to_path().last().copied().unwrap_or_default();
+                        (value.to_owned(), count)
+                    })
+                    .collect();
+                values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                values.truncate(FACET_VALUES);
+                facets.insert(name.clone(), values);
+            }
+        }
+        Ok(SearchResponse {
+            total,
+            hits,
+            facets,
+        })
+    }
+
+    fn collect(
+        &self,
+        searcher: &Searcher,
+        plan: &Plan,
+        request: &SearchRequest,
+    ) -> Result<Collected, IndexError> {
+        let top = (request.limit > 0).then(|| {
+            TopDocs::with_limit(request.limit)
+                .and_offset(request.offset)
+                .order_by_score()
+        });
+        let facets = (!request.facets.is_empty()).then(|| {
+            let mut collector = FacetCollector::for_field(crate::schema::FACETS);
+            for name in &request.facets {
+                collector.add_facet(Facet::from_path([name.as_str()]));
+            }
+            collector
+        });
+        let (total, top, facets) = searcher
+            .search(plan.query.as_ref(), &(Count, top, facets))
+            .map_err(|source| IndexError::Search { source })?;
+        Ok((total, top.unwrap_or_default(), facets))
+    }
+
+    /// The words of a query with their terms in each analysis; words that
+    /// analyse to nothing anywhere (stop words, punctuation) are dropped.
+    fn words(&self, query: &str) -> Vec<Word> {
+        let mut german = self.german.clone();
+        let mut english = self.english.clone();
+        let mut plain = self.plain.clone();
+        let mut tokenizer = SimpleTokenizer::default();
+        let mut stream = tokenizer.token_stream(query);
+        let mut words = Vec::new();
+        while stream.advance() {
+            let raw = stream.token().text.clone();
+            let first = |analyzer: &mut TextAnalyzer| terms(analyzer, &raw).into_iter().next();
+            let word = Word {
+                chars: raw.chars().count(),
+                german: first(&mut german),
+                english: first(&mut english),
+                plain: first(&mut plain),
+                raw,
+            };
+            if word.german.is_some() || word.english.is_some() {
+                words.push(word);
+            }
+        }
+        words
+    }
+
+    fn plan(
+        &self,
+        searcher: &Searcher,
+        query: &str,
+        words: &[Word],
+        every_word: bool,
+        filters: &[Box<dyn Query>],
+    ) -> Result<Plan, IndexError> {
+        let f = &self.fields;
+        let mut reasons = Reasons::default();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+
+        // Codes: the whole query as one article number, then each
+        // whitespace-separated part.
+        let mut codes: Vec<(String, bool)> = Vec::new();
+        let whole = normalize_code(query);
+        if !whole.is_empty() {
+            codes.push((whole, true));
+        }
+        let parts: Vec<&str> = query.split_whitespace().collect();
+        if parts.len() > 1 {
+            for part in parts {
+                let code = normalize_code(part);
+                if !code.is_empty() && !codes.iter().any(|(c, _)| *c == code) {
+                    codes.push((code, false));
+                }
+            }
+        }
+        let mut code_queries: Vec<Box<dyn Query>> = Vec::new();
+        for (code, whole) in &codes {
+            let exact = boosted(
+                term_query(Term::from_field_text(f.article_key, code)),
+                EXACT_CODE,
+            );
+            reasons.add("article_no", exact.as_ref());
+            code_queries.push(exact);
+            let manufacturer = boosted(
+                term_query(Term::from_field_text(f.manufacturer_key, code)),
+                MANUFACTURER_CODE,
+            );
+            reasons.add("manufacturer_no", manufacturer.as_ref());
+            code_queries.push(manufacturer);
+            if code.bytes().all(|b| b.is_ascii_digit()) && (8..=14).contains(&code.len()) {
+                let gtin = boosted(term_query(Term::from_field_text(f.gtin, code)), EXACT_CODE);
+                reasons.add("gtin", gtin.as_ref());
+                code_queries.push(gtin);
+            }
+            if *whole && code.chars().count() >= SHORTEST_PREFIX {
+                // Codes are alphanumeric (normalize_code), so they need no
+                // escaping in a pattern.
+                let prefix = RegexQuery::from_pattern(&format!("{code}.*"), f.article_key)
+                    .map_err(|source| IndexError::Search { source })?;
+                let prefix = boosted(Box::new(prefix), PREFIX_CODE);
+                reasons.add("article_no prefix", prefix.as_ref());
+                code_queries.push(prefix);
+            }
+        }
+
+        // Words.
+        let mut word_clauses: Vec<Box<dyn Query>> = Vec::new();
+        let mut text_terms: Vec<Box<dyn Query>> = Vec::new();
+        for word in words {
+            let mut alternatives: Vec<Box<dyn Query>> = Vec::new();
+            let mut exact_hits = 0u64;
+            let mut add = |reason: &'static str,
+                           field: Field,
+                           text: &Option<String>,
+                           boost: f32,
+                           reasons: &mut Reasons|
+             -> Result<(), IndexError> {
+                if let Some(text) = text {
+                    let term = Term::from_field_text(field, text);
+                    exact_hits += searcher
+                        .doc_freq(&term)
+                        .map_err(|source| IndexError::Search { source })?;
+                    let query = boosted(term_query(term), boost);
+                    reasons.add(reason, query.as_ref());
+                    alternatives.push(query);
+                }
+                Ok(())
+            };
+            add("name_de", f.name_de, &word.german, NAME, &mut reasons)?;
+            add("name_en", f.name_en, &word.english, NAME, &mut reasons)?;
+            add(
+                "description_de",
+                f.description_de,
+                &word.german,
+                DESCRIPTION,
+                &mut reasons,
+            )?;
+            add(
+                "description_en",
+                f.description_en,
+                &word.english,
+                DESCRIPTION,
+                &mut reasons,
+            )?;
+            add("family", f.family, &word.german, TAXONOMY, &mut reasons)?;
+            add("series", f.series, &word.german, TAXONOMY, &mut reasons)?;
+            add("brand", f.brand, &word.german, TAXONOMY, &mut reasons)?;
+            add(
+                "attributes",
+                f.attributes,
+                &word.german,
+                ATTRIBUTE_TEXT,
+                &mut reasons,
+            )?;
+            add(
+                "etim_class",
+                f.etim_class,
+                &Some(word.raw.to_uppercase()),
+                TAXONOMY,
+                &mut reasons,
+            )?;
+            text_terms.extend(alternatives.iter().map(|q| q.box_clone()));
+
+            let grams = word.plain.as_deref().map(query_ngrams).unwrap_or_default();
+            if !grams.is_empty() {
+                let boost = NGRAM_TOTAL / grams.len() as f32;
+                let parts = all(grams
+                    .iter()
+                    .map(|g| term_query(Term::from_field_text(f.ngram, g)))
+                    .collect());
+                let parts = boosted(parts, boost);
+                reasons.add("name part", parts.as_ref());
+                alternatives.push(parts);
+            }
+
+            let distance = match word.chars {
+                0..5 => 0,
+                5..9 => 1,
+                _ => 2,
+            };
+            if exact_hits == 0 && distance > 0 {
+                for (field, text) in [(f.name_de, &word.german), (f.name_en, &word.english)] {
+                    if let Some(text) = text {
+                        let term = Term::from_field_text(field, text);
+                        let fuzzy =
+                            boosted(Box::new(FuzzyTermQuery::new(term, distance, true)), TYPO);
+                        reasons.add("typo", fuzzy.as_ref());
+                        alternatives.push(fuzzy);
+                    }
+                }
+            }
+            word_clauses.push(any(alternatives));
+        }
+
+        let text_query = (!word_clauses.is_empty()).then(|| {
+            if every_word {
+                all(word_clauses)
+            } else {
+                any(word_clauses)
+            }
+        });
+        let mut matchers = code_queries;
+        matchers.extend(text_query);
+        if matchers.is_empty() {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+        } else {
+            clauses.push((Occur::Must, any(matchers)));
+        }
+        for filter in filters {
+            // Filters select, they do not rank.
+            clauses.push((Occur::Must, boosted(filter.box_clone(), 0.0)));
+        }
+        Ok(Plan {
+            query: Box::new(BooleanQuery::new(clauses)),
+            text: (!text_terms.is_empty()).then(|| any(text_terms)),
+            reasons: reasons.finish(),
+        })
+    }
+
+    fn filter_query(&self, filter: &Filter) -> Result<Box<dyn Query>, IndexError> {
+        let f = &self.fields;
+        let field = match filter {
+            Filter::Equals { field, .. }
+            | Filter::Range { field, .. }
+            | Filter::Bool { field, .. } => field,
+        };
+        let key = normalize_attribute(field);
+        if key.is_empty() {
+            return Err(IndexError::EmptyFilterField {
+                field: field.clone(),
+            });
+        }
+        let keys = aliases(&key);
+        let json = |path: &str| Term::from_field_json_path(f.attrs, path, false);
+        let number_range = |path: &str, min: Option<f64>, max: Option<f64>| -> Box<dyn Query> {
+            let bound = |value: Option<f64>| match value {
+                Some(v) => {
+                    let mut term = json(path);
+                    term.append_type_and_fast_value(v);
+                    Bound::Included(term)
+                }
+                None => Bound::Unbounded,
+            };
+            Box::new(RangeQuery::new(bound(min), bound(max)))
+        };
+        Ok(match filter {
+            Filter::Equals { field, value } => {
+                if FACET_FIELDS.contains(&field.as_str()) {
+                    let facet = Facet::from_path([field.as_str(), value.as_str()]);
+                    term_query(Term::from_facet(f.facets, &facet))
+                } else if key == "article_no" {
+                    term_query(Term::from_field_text(f.article_key, &normalize_code(value)))
+                } else if key == "gtin" {
+                    term_query(Term::from_field_text(f.gtin, value.trim()))
+                } else {
+                    let mut keyword = self.keyword.clone();
+                    let text = terms(&mut keyword, value.trim()).into_iter().next();
+                    let number = value.trim().replace(',', ".").parse::<f64>().ok();
+                    let mut options: Vec<Box<dyn Query>> = Vec::new();
+                    for key in &keys {
+                        if let Some(text) = &text {
+                            let mut term = json(key);
+                            term.append_type_and_str(text);
+                            options.push(term_query(term));
+                        }
+                        if let Some(n) = number.filter(|n| n.is_finite()) {
+                            options.push(number_range(key, Some(n), Some(n)));
+                        }
+                    }
+                    any(options)
+                }
+            }
+            Filter::Range {
+                field,
+                min,
+                max,
+                unit,
+            } => {
+                if min.is_none() && max.is_none() {
+                    return Err(IndexError::EmptyRange {
+                        field: field.clone(),
+                    });
+                }
+                any(keys
+                    .iter()
+                    .map(|key| number_range(&fact_key(key, unit.as_deref()), *min, *max))
+                    .collect())
+            }
+            Filter::Bool { value, .. } => any(keys
+                .iter()
+                .map(|key| {
+                    let mut term = json(key);
+                    term.append_type_and_fast_value(*value);
+                    term_query(term)
+                })
+                .collect()),
+        })
+    }
+
+    fn snippet_generators(
+        &self,
+        searcher: &Searcher,
+        text: Option<&dyn Query>,
+    ) -> Result<Vec<(&'static str, SnippetGenerator)>, IndexError> {
+        let Some(text) = text else {
+            return Ok(Vec::new());
+        };
+        let f = &self.fields;
+        [
+            ("name_de", f.name_de),
+            ("name_en", f.name_en),
+            ("description_de", f.description_de),
+            ("description_en", f.description_en),
+        ]
+        .into_iter()
+        .map(|(name, field)| {
+            SnippetGenerator::create(searcher, text, field)
+                .map(|generator| (name, generator))
+                .map_err(|source| IndexError::Search { source })
+        })
+        .collect()
+    }
+
+    /// Per hit, the reasons whose query matches it: each reason's query is
+    /// run once per segment, seeking to the hits in doc id order.
+    fn reasons(
+        &self,
+        searcher: &Searcher,
+        plan: &Plan,
+        top: &[(f32, DocAddress)],
+    ) -> Result<Vec<Vec<String>>, IndexError> {
+        let search_err = |source| IndexError::Search { source };
+        let mut matched = vec![Vec::new(); top.len()];
+        let mut order: Vec<usize> = (0..top.len()).collect();
+        order.sort_by_key(|&i| (top[i].1.segment_ord, top[i].1.doc_id));
+        for (reason, query) in &plan.reasons {
+            let weight = query
+                .weight(EnableScoring::disabled_from_searcher(searcher))
+                .map_err(search_err)?;
+            let mut current: Option<(u32, Box<dyn tantivy::query::Scorer>)> = None;
+            for &i in &order {
+                let address = top[i].1;
+                if current
+                    .as_ref()
+                    .is_none_or(|(s, _)| *s != address.segment_ord)
+                {
+                    let reader = searcher.segment_reader(address.segment_ord);
+                    current = Some((
+                        address.segment_ord,
+                        weight.scorer(reader, 1.0).map_err(search_err)?,
+                    ));
+                }
+                let (_, scorer) = current.as_mut().expect("set above");
+                let doc: DocId = address.doc_id;
+                if scorer.doc() < doc {
+                    scorer.seek(doc);
+                }
+                if scorer.doc() == doc {
+                    matched[i].push((*reason).to_owned());
+                }
+            }
+        }
+        Ok(matched)
+    }
+
+    /// The tantivy index, for callers that need more than [`SearchIndex::search`].
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+}
+
+fn aliases(key: &str) -> Vec<String> {
+    ATTRIBUTE_ALIASES
+        .iter()
+        .find(|group| group.contains(&key))
+        .map(|group| group.iter().map(|k| (*k).to_owned()).collect())
+        .unwrap_or_else(|| vec![key.to_owned()])
+}

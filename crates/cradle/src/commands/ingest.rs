@@ -1,0 +1,564 @@
+//! `cradle ingest <PATH>... --workspace <WS>`: a delivery into the lakehouse
+//! as one new, atomically published version, with a report for people
+//! (stdout, `reports/ingest.txt`) and one for machines
+//! (`reports/ingest.json`).
+
+use crate::delivery::{DeliveryRecord, Lakehouse, TABLES, WorkspaceLock, write_atomically};
+use crate::progress::IngestProgress;
+use anyhow::{Context, Result};
+use arrow_array::builder::{BooleanBuilder, Int64Builder, StringBuilder};
+use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema};
+use cradle_core::accounting::{Balance, RejectReason};
+use cradle_core::config::Config;
+use cradle_core::workspace::Workspace;
+use cradle_ingest::{
+    ATTRIBUTES_SCHEMA, FileReport, IngestOptions, PRODUCTS_SCHEMA, REJECTS_SCHEMA, Sink, SinkError,
+};
+use cradle_lake::{StagedWrite, Table, TableWriter, WriteOptions};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Files, folders or ZIP archives the customer delivered.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The customer's workspace; created on first use.
+    #[arg(long, short)]
+    pub workspace: PathBuf,
+    /// Customer id (default: `customer` in cradle.toml, else the workspace folder name).
+    #[arg(long)]
+    pub customer: Option<String>,
+    /// No progress output; the summary is still printed.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// The machine-readable report, `reports/ingest.json`.
+#[derive(Debug, Serialize)]
+pub struct IngestReport {
+    pub customer: String,
+    /// Delta version of the `products` table after this ingest.
+    pub version: u64,
+    /// 1 for the first delivery into the workspace.
+    pub delivery: u64,
+    pub products: u64,
+    /// Non-empty, non-key source cells loaded as attribute values.
+    pub data_points: u64,
+    pub rows: u64,
+    pub loaded_rows: u64,
+    pub rejected_rows: u64,
+    pub rejected_by_reason: BTreeMap<RejectReason, u64>,
+    pub balance: Balance,
+    pub balance_ok: bool,
+    pub conflicts: cradle_ingest::ConflictSummary,
+    pub changes: Changes,
+    pub tables: BTreeMap<String, TableVersion>,
+    pub files_with_errors: u64,
+    pub files: Vec<FileReport>,
+    pub recovered: Vec<String>,
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub cradle_version: &'static str,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Changes {
+    /// The delivery compared against; `None` for the first.
+    pub previous_delivery: Option<u64>,
+    pub added: u64,
+    pub changed: u64,
+    pub removed: u64,
+    pub unchanged: u64,
+    /// Up to 20 article numbers of each kind.
+    pub examples: BTreeMap<&'static str, Vec<String>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TableVersion {
+    pub version: u64,
+    pub rows: u64,
+}
+
+/// Streams batches into the two big tables from the reader threads.
+struct LakeSink {
+    attributes: Mutex<TableWriter>,
+    rejects: Mutex<TableWriter>,
+}
+
+impl Sink for LakeSink {
+    fn attributes(&self, batch: RecordBatch) -> Result<(), SinkError> {
+        let mut writer = self
+            .attributes
+            .lock()
+            .map_err(|_| "attribute writer poisoned")?;
+        writer.write(&batch)?;
+        Ok(())
+    }
+
+    fn rejects(&self, batch: RecordBatch) -> Result<(), SinkError> {
+        let mut writer = self.rejects.lock().map_err(|_| "reject writer poisoned")?;
+        writer.write(&batch)?;
+        Ok(())
+    }
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let report = ingest(
+        &args.paths,
+        &args.workspace,
+        args.customer.as_deref(),
+        args.quiet,
+    )?;
+    print!("{}", summary(&report, &args.workspace));
+    Ok(if report.balance_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    })
+}
+
+/// The whole ingest; also used by `cradle demo`.
+pub fn ingest(
+    paths: &[PathBuf],
+    workspace: &std::path::Path,
+    customer: Option<&str>,
+    quiet: bool,
+) -> Result<IngestReport> {
+    let started = Instant::now();
+    let started_at = crate::time::now_rfc3339();
+    let workspace = Workspace::new(workspace);
+    let _lock = WorkspaceLock::acquire(workspace.root())?;
+    let config = Config::load(&workspace.config_file())?;
+    let customer = customer
+        .map(str::to_owned)
+        .or_else(|| config.customer.clone())
+        .unwrap_or_else(|| {
+            std::fs::canonicalize(workspace.root())
+                .ok()
+                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .unwrap_or_else(|| "customer".into())
+        });
+    let lakehouse = Lakehouse::new(workspace.lakehouse_dir());
+    let recovered = lakehouse.recover()?;
+    let previous = lakehouse.latest()?;
+    let delivery = previous.as_ref().map_or(1, |p| p.delivery + 1);
+
+    let app_metadata =
+        serde_json::json!({ "cradle": { "delivery": delivery, "customer": customer } });
+    let options = || WriteOptions {
+        app_metadata: Some(app_metadata.clone()),
+        ..WriteOptions::overwrite()
+    };
+    let writer = |name: &str, schema| {
+        let table = lakehouse.table(name);
+        table
+            .writer(schema, options())
+            .with_context(|| format!("cannot start writing table {}", table.path().display()))
+    };
+    let sink = LakeSink {
+        attributes: Mutex::new(writer("attributes", ATTRIBUTES_SCHEMA.clone())?),
+        rejects: Mutex::new(writer("rejects", REJECTS_SCHEMA.clone())?),
+    };
+    let progress = IngestProgress::new(quiet);
+    let ingest_options = IngestOptions {
+        config: &config,
+        raw_dir: Some(workspace.raw_dir()),
+    };
+    let outcome = cradle_ingest::ingest(paths, &ingest_options, &sink, &progress);
+    progress.finish();
+    let outcome = outcome?;
+
+    let attributes = sink
+        .attributes
+        .into_inner()
+        .map_err(|_| anyhow::anyhow!("attribute writer poisoned"))?
+        .finish()?;
+    let rejects = sink
+        .rejects
+        .into_inner()
+        .map_err(|_| anyhow::anyhow!("reject writer poisoned"))?
+        .finish()?;
+    let mut products = writer("products", PRODUCTS_SCHEMA.clone())?;
+    for batch in &outcome.products {
+        products.write(batch)?;
+    }
+    let products = products.finish()?;
+    let mut files = writer("files", files_schema())?;
+    files.write(&files_batch(&outcome.files)?)?;
+    let files = files.finish()?;
+
+    let changes = compare(&lakehouse, previous.as_ref(), &outcome.product_hashes)?;
+
+    // Publish: the four table commits, then the delivery record.
+    let staged: [(&str, StagedWrite); 4] = [
+        ("rejects", rejects),
+        ("files", files),
+        ("attributes", attributes),
+        ("products", products),
+    ];
+    let mut tables = BTreeMap::new();
+    for (name, write) in staged {
+        let rows = write.rows();
+        let version = write
+            .commit()
+            .with_context(|| format!("cannot commit table {name}"))?;
+        tables.insert(name.to_owned(), TableVersion { version, rows });
+    }
+    debug_assert_eq!(tables.len(), TABLES.len());
+    lakehouse.publish(&DeliveryRecord {
+        delivery,
+        tables: tables.iter().map(|(k, v)| (k.clone(), v.version)).collect(),
+        customer: customer.clone(),
+        committed_at: crate::time::now_rfc3339(),
+    })?;
+
+    let totals = &outcome.totals;
+    let report = IngestReport {
+        customer,
+        version: tables["products"].version,
+        delivery,
+        products: outcome.product_hashes.len() as u64,
+        data_points: totals.data_points,
+        rows: totals.rows,
+        loaded_rows: totals.loaded_rows,
+        rejected_rows: totals.rejected_rows,
+        rejected_by_reason: totals.rejected_by_reason.clone(),
+        balance: totals.clone(),
+        balance_ok: totals.holds() && outcome.files.iter().all(|f| f.balance_ok),
+        conflicts: outcome.conflicts,
+        changes,
+        tables,
+        files_with_errors: outcome.files.iter().filter(|f| f.error.is_some()).count() as u64,
+        files: outcome.files,
+        recovered,
+        started_at,
+        duration_ms: started.elapsed().as_millis() as u64,
+        cradle_version: env!("CARGO_PKG_VERSION"),
+    };
+    let reports = workspace.reports_dir();
+    write_atomically(
+        &reports.join("ingest.json"),
+        serde_json::to_string_pretty(&report)?.as_bytes(),
+    )?;
+    write_atomically(
+        &reports.join("ingest.txt"),
+        summary(&report, workspace.root()).as_bytes(),
+    )?;
+    Ok(report)
+}
+
+fn compare(
+    lakehouse: &Lakehouse,
+    previous: Option<&DeliveryRecord>,
+    current: &BTreeMap<String, String>,
+) -> Result<Changes> {
+    let mut changes = Changes::default();
+    let mut old: BTreeMap<String, String> = BTreeMap::new();
+    if let Some(previous) = previous {
+        changes.previous_delivery = Some(previous.delivery);
+        let table = lakehouse.table("products");
+        let version = previous.tables.get("products").copied();
+        let snapshot = table.snapshot(version).with_context(|| {
+            format!(
+                "cannot read the previous products from {}",
+                table.path().display()
+            )
+        })?;
+        for batch in snapshot.scan(Some(&["article_no", "content_hash"]))? {
+            let batch = batch?;
+            let keys = string_column(&batch, 0)?;
+            let hashes = string_column(&batch, 1)?;
+            for i in 0..batch.num_rows() {
+                old.insert(keys.value(i).to_owned(), hashes.value(i).to_owned());
+            }
+        }
+    }
+    let mut note = |kind: &'static str, key: &str| {
+        let list = changes.examples.entry(kind).or_default();
+        if list.len() < 20 {
+            list.push(key.to_owned());
+        }
+    };
+    let (mut added, mut changed, mut unchanged) = (0, 0, 0);
+    for (key, hash) in current {
+        match old.get(key) {
+            None => {
+                added += 1;
+                if previous.is_some() {
+                    note("added", key);
+                }
+            }
+            Some(old_hash) if old_hash != hash => {
+                changed += 1;
+                note("changed", key);
+            }
+            Some(_) => unchanged += 1,
+        }
+    }
+    let mut removed = 0;
+    for key in old.keys() {
+        if !current.contains_key(key) {
+            removed += 1;
+            note("removed", key);
+        }
+    }
+    changes.added = added;
+    changes.changed = changed;
+    changes.unchanged = unchanged;
+    changes.removed = removed;
+    Ok(changes)
+}
+
+fn string_column(batch: &RecordBatch, index: usize) -> Result<&StringArray> {
+    batch
+        .column(index)
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .context("the products table has an unexpected column type")
+}
+
+fn files_schema() -> Arc<Schema> {
+    let text = |name: &str, nullable| Field::new(name, DataType::Utf8, nullable);
+    let count = |name: &str| Field::new(name, DataType::Int64, false);
+    Arc::new(Schema::new(vec![
+        text("path", false),
+        text("sha256", false),
+        count("bytes"),
+        text("format", false),
+        text("kind", false),
+        text("encoding", true),
+        text("delimiter", true),
+        text("decimal_separator", true),
+        count("rows"),
+        count("loaded_rows"),
+        count("rejected_rows"),
+        count("data_points"),
+        count("non_empty_cells"),
+        count("header_cells"),
+        count("key_cells"),
+        count("rejected_cells"),
+        Field::new("balance_ok", DataType::Boolean, false),
+        text("error", true),
+        text("sheets", false),
+    ]))
+}
+
+fn files_batch(files: &[FileReport]) -> Result<RecordBatch> {
+    let mut text: Vec<StringBuilder> = (0..9).map(|_| StringBuilder::new()).collect();
+    let mut counts: Vec<Int64Builder> = (0..9).map(|_| Int64Builder::new()).collect();
+    let mut balance_ok = BooleanBuilder::new();
+    for file in files {
+        text[0].append_value(&file.path);
+        text[1].append_value(&file.sha256);
+        text[2].append_value(&file.format);
+        text[3].append_value(file.kind);
+        text[4].append_option(file.encoding);
+        text[5].append_option(file.delimiter.as_deref());
+        text[6].append_option(file.decimal_separator);
+        text[7].append_option(file.error.as_deref());
+        text[8].append_value(serde_json::to_string(&file.sheets)?);
+        let b = &file.balance;
+        for (builder, value) in counts.iter_mut().zip([
+            file.bytes,
+            b.rows,
+            b.loaded_rows,
+            b.rejected_rows,
+            b.data_points,
+            b.non_empty_cells,
+            b.header_cells,
+            b.key_cells,
+            b.rejected_cells,
+        ]) {
+            builder.append_value(value as i64);
+        }
+        balance_ok.append_value(file.balance_ok);
+    }
+    let mut t = text
+        .into_iter()
+        .map(|mut b| Arc::new(b.finish()) as ArrayRef);
+    let mut c = counts
+        .into_iter()
+        .map(|mut b| Arc::new(b.finish()) as ArrayRef);
+    let mut next_text = || t.next().expect("nine text columns");
+    let (path, sha, format, kind, encoding, delimiter, decimal, error, sheets) = (
+        next_text(),
+        next_text(),
+        next_text(),
+        next_text(),
+        next_text(),
+        next_text(),
+        next_text(),
+        next_text(),
+        next_text(),
+    );
+    let mut next_count = || c.next().expect("nine count columns");
+    let columns: Vec<ArrayRef> = vec![
+        path,
+        sha,
+        next_count(),
+        format,
+        kind,
+        encoding,
+        delimiter,
+        decimal,
+        next_count(),
+        next_count(),
+        next_count(),
+        next_count(),
+        next_count(),
+        next_count(),
+        next_count(),
+        next_count(),
+        Arc::new(balance_ok.finish()),
+        error,
+        sheets,
+    ];
+    debug_assert!(columns.iter().all(|c| c.len() == files.len()));
+    Ok(RecordBatch::try_new(files_schema(), columns)?)
+}
+
+/// The human summary: what arrived, what did not and why, what changed.
+pub fn summary(report: &IngestReport, workspace: &std::path::Path) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let n = |v: u64| group_thousands(v);
+    let _ = writeln!(
+        out,
+        "Ingested delivery {} for {} into {} (products version {}) in {:.1} s",
+        report.delivery,
+        report.customer,
+        workspace.display(),
+        report.version,
+        report.duration_ms as f64 / 1000.0
+    );
+    let _ = writeln!(
+        out,
+        "  {} products, {} data points from {} records in {} files",
+        n(report.products),
+        n(report.data_points),
+        n(report.rows),
+        report.files.len()
+    );
+    let _ = writeln!(out, "  {} records rejected:", n(report.rejected_rows));
+    for (reason, count) in &report.rejected_by_reason {
+        let _ = writeln!(
+            out,
+            "    {:>9}  {} ({})",
+            n(*count),
+            reason,
+            reason.explain()
+        );
+    }
+    let b = &report.balance;
+    let _ = writeln!(
+        out,
+        "  cells: {} non-empty = {} header + {} key + {} data points + {} rejected  [{}]",
+        n(b.non_empty_cells),
+        n(b.header_cells),
+        n(b.key_cells),
+        n(b.data_points),
+        n(b.rejected_cells),
+        if report.balance_ok {
+            "balanced"
+        } else {
+            "DOES NOT BALANCE"
+        }
+    );
+    if report.conflicts.products > 0 {
+        let _ = writeln!(
+            out,
+            "  {} products have conflicting values for {} attributes (all kept; see the attributes table)",
+            n(report.conflicts.products),
+            n(report.conflicts.attributes)
+        );
+    }
+    if let Some(previous) = report.changes.previous_delivery {
+        let c = &report.changes;
+        let _ = writeln!(
+            out,
+            "  since delivery {previous}: {} added, {} changed, {} removed, {} unchanged",
+            n(c.added),
+            n(c.changed),
+            n(c.removed),
+            n(c.unchanged)
+        );
+    }
+    for line in &report.recovered {
+        let _ = writeln!(out, "  recovered: {line}");
+    }
+    let _ = writeln!(
+        out,
+        "\n  {:<58} {:>8} {:>9} {:>8} {:>10}  detected",
+        "file", "rows", "loaded", "rejected", "points"
+    );
+    for file in &report.files {
+        let detected = match file.kind {
+            "table" => format!(
+                "{}{}{}",
+                file.format,
+                file.encoding.map(|e| format!(" {e}")).unwrap_or_default(),
+                file.delimiter
+                    .as_deref()
+                    .map(|d| format!(" sep {d}"))
+                    .unwrap_or_default()
+            ),
+            other => other.to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "  {:<58} {:>8} {:>9} {:>8} {:>10}  {}{}",
+            ellipsize(&file.path, 58),
+            n(file.rows),
+            n(file.loaded_rows),
+            n(file.rejected_rows),
+            n(file.data_points),
+            detected,
+            if file.balance_ok { "" } else { "  UNBALANCED" }
+        );
+        if let Some(error) = &file.error {
+            for line in error.lines() {
+                let _ = writeln!(out, "      error: {line}");
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n  report: {}",
+        workspace.join("reports/ingest.json").display()
+    );
+    out
+}
+
+fn ellipsize(text: &str, width: usize) -> String {
+    let count = text.chars().count();
+    if count <= width {
+        text.to_owned()
+    } else {
+        let tail: String = text.chars().skip(count - (width - 1)).collect();
+        format!("…{tail}")
+    }
+}
+
+pub fn group_thousands(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// The table handle for tests and other commands.
+#[allow(dead_code)]
+pub fn table(workspace: &std::path::Path, name: &str) -> Table {
+    Lakehouse::new(Workspace::new(workspace).lakehouse_dir()).table(name)
+}

@@ -1,0 +1,51 @@
+//! `cradle`: from a raw customer delivery to a running product-intelligence
+//! console. This file only parses the command line and maps errors to exit
+//! codes; each subcommand lives in `commands/`.
+
+mod commands;
+mod delivery;
+mod progress;
+mod time;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "cradle",
+    version,
+    about = "From a raw customer delivery to a running product-intelligence console"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate the built-in demo delivery, ingest it and check the result
+    /// against its ground truth.
+    Demo(commands::demo::Args),
+    /// Write a realistic, messy demo delivery with a ground-truth manifest.json.
+    DemoData(commands::demo_data::Args),
+    /// Read a delivery (files, folders, ZIP archives) into the workspace's lakehouse.
+    Ingest(commands::ingest::Args),
+}
+
+/// Exit codes: 0 success, 1 the run failed, 2 the command line was wrong
+/// (clap's own), 3 the run finished but the accounting did not balance.
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo(args) => commands::demo::run(args),
+        Command::DemoData(args) => commands::demo_data::run(args),
+        Command::Ingest(args) => commands::ingest::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -52,7 +52,14 @@ impl Cell<'_> {
     pub fn is_filled(&self) -> bool {
         match self {
             Cell::Empty => false,
-            Cell::Text(text) => !text.trim().is_empty(),
+            // Asked several times per cell: decide on the first byte when it
+            // is plain ASCII, trim only otherwise.
+            Cell::Text(text) => {
+                text.as_bytes()
+                    .first()
+                    .is_some_and(|&b| b > b' ' && b < 0x7F)
+                    || !text.trim().is_empty()
+            }
             Cell::Error(text) => !text.trim().is_empty(),
             _ => true,
         }
@@ -229,6 +236,99 @@ impl Grid for SheetGrid {
             }
             Some(Data::DateTimeIso(text)) | Some(Data::DurationIso(text)) => Cell::Text(text),
             Some(Data::Error(error)) => Cell::Error(Cow::Owned(error.to_string())),
+        }
+    }
+
+    fn location(&self, row: usize) -> u64 {
+        row as u64 + 1
+    }
+
+    fn row_kind(&self) -> RowKind {
+        RowKind::SheetRow
+    }
+}
+
+/// One worksheet of an XLSX file, read with calamine's streaming cell
+/// reader: shared strings are borrowed from the workbook instead of copied
+/// into every cell, and empty cells take no room.
+pub struct XlsxGrid<'a> {
+    cells: Vec<(u32, calamine::DataRef<'a>)>,
+    /// For each row, the range of `cells` it owns.
+    rows: Vec<(u32, u32)>,
+}
+
+impl<'a> XlsxGrid<'a> {
+    pub fn read<RS: std::io::Read + std::io::Seek>(
+        workbook: &'a mut calamine::Xlsx<RS>,
+        sheet: &str,
+    ) -> Result<XlsxGrid<'a>, calamine::XlsxError> {
+        let mut reader = workbook.worksheet_cells_reader(sheet)?;
+        let mut positioned: Vec<(u32, u32, calamine::DataRef<'a>)> = Vec::new();
+        while let Some(cell) = reader.next_cell()? {
+            let value = cell.get_value();
+            if matches!(value, calamine::DataRef::Empty) {
+                continue;
+            }
+            let (row, column) = cell.get_position();
+            positioned.push((row, column, value.clone()));
+        }
+        if !positioned.is_sorted_by_key(|(r, c, _)| (*r, *c)) {
+            positioned.sort_by_key(|(r, c, _)| (*r, *c));
+        }
+        let height = positioned.last().map_or(0, |(r, _, _)| *r as usize + 1);
+        let mut rows = vec![(0u32, 0u32); height];
+        let mut cells = Vec::with_capacity(positioned.len());
+        for (index, (row, column, value)) in positioned.into_iter().enumerate() {
+            let span = &mut rows[row as usize];
+            if span.0 == span.1 {
+                span.0 = index as u32;
+            }
+            span.1 = index as u32 + 1;
+            cells.push((column, value));
+        }
+        Ok(XlsxGrid { cells, rows })
+    }
+
+    fn row(&self, row: usize) -> &[(u32, calamine::DataRef<'a>)] {
+        match self.rows.get(row) {
+            Some(&(start, end)) => &self.cells[start as usize..end as usize],
+            None => &[],
+        }
+    }
+}
+
+impl Grid for XlsxGrid<'_> {
+    fn height(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn width(&self, row: usize) -> usize {
+        self.row(row).last().map_or(0, |(c, _)| *c as usize + 1)
+    }
+
+    fn cell(&self, row: usize, column: usize) -> Cell<'_> {
+        use calamine::DataRef;
+        let cells = self.row(row);
+        let Ok(index) = cells.binary_search_by_key(&(column as u32), |(c, _)| *c) else {
+            return Cell::Empty;
+        };
+        match &cells[index].1 {
+            DataRef::Empty => Cell::Empty,
+            DataRef::SharedString(text) => Cell::Text(text),
+            DataRef::String(text) | DataRef::DateTimeIso(text) | DataRef::DurationIso(text) => {
+                Cell::Text(text)
+            }
+            DataRef::Float(n) => Cell::Number(*n),
+            DataRef::Int(n) => Cell::Int(*n),
+            DataRef::Bool(b) => Cell::Bool(*b),
+            DataRef::DateTime(dt) => {
+                if dt.is_duration() {
+                    Cell::Number(dt.as_f64())
+                } else {
+                    Cell::Date(dt.as_f64())
+                }
+            }
+            DataRef::Error(error) => Cell::Error(Cow::Owned(error.to_string())),
         }
     }
 

@@ -374,6 +374,9 @@ fn read_source(
                 ));
                 return Ok(());
             }
+            if matches!(format_name, "xlsx" | "xlsm") {
+                return read_xlsx(rank, source, config, report, out);
+            }
             let mut workbook = match calamine::open_workbook_auto_from_rs(std::io::Cursor::new(
                 bytes.as_slice(),
             )) {
@@ -420,6 +423,64 @@ fn read_source(
                 report.sheets.push(table);
             }
         }
+    }
+    Ok(())
+}
+
+/// XLSX through the streaming reader (see [`grid::XlsxGrid`]).
+fn read_xlsx(
+    rank: u32,
+    source: &Source,
+    config: &Config,
+    report: &mut FileReport,
+    out: &mut Emitter<'_>,
+) -> Result<(), SinkError> {
+    let Ok(bytes) = &source.content else {
+        return Ok(());
+    };
+    let mut workbook: calamine::Xlsx<_> = match calamine::Xlsx::new(std::io::Cursor::new(
+        bytes.as_slice(),
+    )) {
+        Ok(workbook) => workbook,
+        Err(error) => {
+            report.kind = "error";
+            report.error = Some(format!(
+                "cannot open the workbook: {error}\nhint: the file is damaged or not really {}; open and re-save it in a spreadsheet program",
+                report.format.to_uppercase()
+            ));
+            return Ok(());
+        }
+    };
+    let names = workbook.sheet_names();
+    for (sheet_index, name) in names.iter().enumerate() {
+        let grid = match grid::XlsxGrid::read(&mut workbook, name) {
+            Ok(grid) => grid,
+            Err(error) => {
+                report
+                    .warnings
+                    .push(format!("sheet `{name}` cannot be read: {error}"));
+                report
+                    .error
+                    .get_or_insert_with(|| format!("sheet `{name}` cannot be read: {error}"));
+                continue;
+            }
+        };
+        let context = TableContext {
+            file_index: rank,
+            sheet_index: sheet_index as u32,
+            path: &source.path,
+            sheet: Some(name),
+            config,
+            overrides: config.overrides_for(&source.path, Some(name)).collect(),
+        };
+        let table = table::process(&grid, &context, out)?;
+        report.warnings.extend(
+            table
+                .warnings
+                .iter()
+                .map(|w| format!("sheet `{name}`: {w}")),
+        );
+        report.sheets.push(table);
     }
     Ok(())
 }

@@ -66,10 +66,10 @@ impl ProductState {
         self.records += 1;
     }
 
-    pub fn attribute(&mut self, attribute: &str, normalized_value: &str, track_conflicts: bool) {
+    /// Counts one attribute value, given as hashes of the attribute name
+    /// and of the normalised value.
+    pub fn attribute(&mut self, attribute_hash: u64, value_hash: u64, track_conflicts: bool) {
         self.attributes += 1;
-        let attribute_hash = fnv1a(attribute.as_bytes());
-        let value_hash = fnv1a(normalized_value.as_bytes());
         self.content_hash = self
             .content_hash
             .wrapping_add(attribute_hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ value_hash);

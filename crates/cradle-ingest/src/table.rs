@@ -6,7 +6,7 @@ use crate::grid::{Cell, Grid, column_letter};
 use crate::output::{
     AttributeBatch, AttributeValue, BATCH_ROWS, RejectBatch, RejectedRecord, Sink, SinkError,
 };
-use crate::products::{CanonicalValue, ProductMap, Rank};
+use crate::products::{CanonicalValue, ProductMap, Rank, fnv1a};
 use crate::value::{self, DecimalSeparator};
 use cradle_core::accounting::{Balance, MAX_CELL_BYTES, RejectReason};
 use cradle_core::config::{Config, FileOverride};
@@ -141,6 +141,7 @@ struct Column {
     letter: String,
     display: String,
     attribute: String,
+    attribute_hash: u64,
     field: Option<CanonicalField>,
     unit: Option<String>,
     boolean: bool,
@@ -267,7 +268,6 @@ pub fn process(
 
     let mut keys: HashSet<String> = HashSet::new();
     let mut invalid_gtins = 0u64;
-    let mut normalized = String::new();
     for row in header.row + 1..grid.height() {
         read_row(grid, row, &mut row_cells);
         let filled = row_cells.iter().filter(|c| c.is_filled()).count() as u64;
@@ -308,10 +308,17 @@ pub fn process(
             sheet: context.sheet_index,
             row: location,
         };
+        // Look up before inserting: most records belong to a known product,
+        // and an owned key costs an allocation.
         if !keys.contains(key) {
             keys.insert(key.to_owned());
         }
-        let product = out.products.entry(key.to_owned()).or_default();
+        if !out.products.contains_key(key) {
+            out.products.insert(key.to_owned(), Default::default());
+        }
+        let Some(product) = out.products.get_mut(key) else {
+            unreachable!("inserted above")
+        };
         product.record();
         let long_feature = long.map(|(f, _)| row_cells.get(f).map(Cell::text).unwrap_or_default());
         let long_unit = unit_column
@@ -374,16 +381,16 @@ pub fn process(
                     product.canonical(field, value, rank);
                 }
             }
-            normalized.clear();
-            match (typed.number, typed.date) {
-                (Some(n), _) => {
-                    normalized.push_str(&crate::grid::format_number(n));
-                    normalized.push_str(unit.unwrap_or(""));
-                }
-                (None, Some(d)) => normalized.push_str(&d.to_string()),
-                _ => normalized.extend(original.trim().chars().flat_map(char::to_lowercase)),
-            }
-            product.attribute(attribute, &normalized, track_conflicts);
+            let attribute_hash = if std::ptr::eq(attribute, column.attribute.as_str()) {
+                column.attribute_hash
+            } else {
+                fnv1a(attribute.as_bytes())
+            };
+            product.attribute(
+                attribute_hash,
+                value_hash(&typed, unit, &original),
+                track_conflicts,
+            );
             let value = AttributeValue {
                 article_no: key,
                 attribute,
@@ -784,6 +791,7 @@ fn map_columns(
         columns.push(Column {
             letter: column_letter(column),
             display: header.display[column].clone(),
+            attribute_hash: fnv1a(attribute.as_bytes()),
             attribute,
             field: if column == header.key_column {
                 None
@@ -795,4 +803,38 @@ fn map_columns(
         });
     }
     columns
+}
+
+/// What makes two values the same for conflict detection: the number and
+/// unit (`12,5 W` equals `12.5 W`), the day, or the text without case and
+/// surrounding space. Hashed without building a string.
+fn value_hash(typed: &value::Typed<'_>, unit: Option<&str>, original: &str) -> u64 {
+    const PRIME: u64 = 0x0100_0000_01b3;
+    let mut hash = 0xcbf2_9ce4_8422_2325u64;
+    let mut feed = |bytes: &[u8]| {
+        for &b in bytes {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(PRIME);
+        }
+    };
+    if let Some(number) = typed.number {
+        feed(b"n");
+        feed(&(number + 0.0).to_bits().to_le_bytes());
+        feed(unit.unwrap_or("").as_bytes());
+    } else if let Some(days) = typed.date {
+        feed(b"d");
+        feed(&days.to_le_bytes());
+    } else {
+        feed(b"t");
+        for ch in original.trim().chars() {
+            if ch.is_ascii() {
+                feed(&[ch.to_ascii_lowercase() as u8]);
+            } else {
+                for lower in ch.to_lowercase() {
+                    feed(lower.encode_utf8(&mut [0; 4]).as_bytes());
+                }
+            }
+        }
+    }
+    hash
 }

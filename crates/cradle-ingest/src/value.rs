@@ -162,6 +162,11 @@ pub fn parse_number(text: &str, decimal: DecimalSeparator) -> Option<f64> {
     if text.is_empty() || text.len() > 40 {
         return None;
     }
+    // Most numbers are plain digits, perhaps with a sign: no rewriting needed.
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse::<f64>().ok();
+    }
     let (sign, digits) = match text.as_bytes()[0] {
         b'-' => (-1.0, &text[1..]),
         b'+' => (1.0, &text[1..]),

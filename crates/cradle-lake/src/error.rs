@@ -19,6 +19,10 @@ pub enum LakeError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "table {table}: writes started from different versions or modes cannot become one commit"
+    )]
+    MergeMismatch { table: PathBuf },
     #[error("table {table}: no Delta table here (no commits in _delta_log)")]
     NoTable { table: PathBuf },
     #[error("table {table}: version {version} does not exist (latest is {latest})")]

@@ -59,6 +59,12 @@ pub struct WriteOptions {
     pub operation_parameters: BTreeMap<String, String>,
     /// Stored as `commitInfo.appMetadata` (e.g. the cradle delivery).
     pub app_metadata: Option<Value>,
+    /// Columns written without dictionary encoding: values that rarely
+    /// repeat gain nothing from a dictionary and cost a hash per value.
+    pub plain_columns: Vec<String>,
+    /// Columns written without min/max statistics: computing them costs a
+    /// comparison per value, and for free text they never prune a file.
+    pub columns_without_statistics: Vec<String>,
 }
 
 impl Default for WriteOptions {
@@ -69,6 +75,8 @@ impl Default for WriteOptions {
             row_group_rows: 128 * 1024,
             operation_parameters: BTreeMap::new(),
             app_metadata: None,
+            plain_columns: Vec::new(),
+            columns_without_statistics: Vec::new(),
         }
     }
 }
@@ -144,13 +152,20 @@ impl TableWriter {
             dir: root.to_path_buf(),
             source,
         })?;
-        let props = WriterProperties::builder()
+        let mut props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             .set_dictionary_enabled(true)
             .set_statistics_enabled(EnabledStatistics::Chunk)
             .set_max_row_group_row_count(Some(options.row_group_rows.max(1)))
-            .set_created_by(format!("cradle-lake {}", env!("CARGO_PKG_VERSION")))
-            .build();
+            .set_created_by(format!("cradle-lake {}", env!("CARGO_PKG_VERSION")));
+        for column in &options.plain_columns {
+            props = props.set_column_dictionary_enabled(column.as_str().into(), false);
+        }
+        for column in &options.columns_without_statistics {
+            props = props
+                .set_column_statistics_enabled(column.as_str().into(), EnabledStatistics::None);
+        }
+        let props = props.build();
         Ok(TableWriter {
             root: root.to_path_buf(),
             schema,
@@ -441,6 +456,24 @@ impl StagedWrite {
     /// commit will be that plus one.
     pub fn read_version(&self) -> Option<u64> {
         self.base.read_version
+    }
+
+    /// Folds another write of the same table, started from the same
+    /// version, into this one, so that both become one commit. Lets several
+    /// threads each encode their own data files in parallel.
+    pub fn merge(mut self, mut other: StagedWrite) -> Result<StagedWrite, LakeError> {
+        if other.root != self.root
+            || other.base.read_version != self.base.read_version
+            || other.mode != self.mode
+        {
+            return Err(LakeError::MergeMismatch {
+                table: self.root.clone(),
+            });
+        }
+        // The files now belong to `self`; `other` must not delete them on drop.
+        self.adds.append(&mut other.adds);
+        self.rows += other.rows;
+        Ok(self)
     }
 
     /// Atomically publishes the write as the next version and returns it.

@@ -10,8 +10,7 @@ pub fn cradle() -> Command {
 }
 
 pub fn run(args: &[&str]) -> Output {
-    let output = cradle().args(args).output().expect("cradle runs");
-    output
+    cradle().args(args).output().expect("cradle runs")
 }
 
 pub fn run_ok(args: &[&str]) -> Output {

@@ -85,26 +85,84 @@ pub struct TableVersion {
     pub rows: u64,
 }
 
+/// Writes one table from many reader threads: each rayon worker encodes
+/// its own data files (no waiting on a shared writer), and the staged files
+/// of all workers become one commit.
+struct ParallelWriter {
+    table: Table,
+    schema: arrow_schema::SchemaRef,
+    options: WriteOptions,
+    slots: Vec<Mutex<Option<TableWriter>>>,
+}
+
+impl ParallelWriter {
+    fn new(table: Table, schema: arrow_schema::SchemaRef, options: WriteOptions) -> ParallelWriter {
+        // One slot per worker, and one for calls from outside the pool.
+        let slots = (0..=rayon::current_num_threads())
+            .map(|_| Mutex::new(None))
+            .collect();
+        ParallelWriter {
+            table,
+            schema,
+            options,
+            slots,
+        }
+    }
+
+    fn write(&self, batch: &RecordBatch) -> Result<(), SinkError> {
+        let slot = rayon::current_thread_index()
+            .filter(|&i| i + 1 < self.slots.len())
+            .unwrap_or(self.slots.len() - 1);
+        let mut writer = self.slots[slot]
+            .lock()
+            .map_err(|_| "a table writer panicked")?;
+        if writer.is_none() {
+            *writer = Some(
+                self.table
+                    .writer(self.schema.clone(), self.options.clone())?,
+            );
+        }
+        if let Some(writer) = writer.as_mut() {
+            writer.write(batch)?;
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<StagedWrite> {
+        let mut staged: Option<StagedWrite> = None;
+        for slot in self.slots {
+            let writer = slot
+                .into_inner()
+                .map_err(|_| anyhow::anyhow!("a table writer panicked"))?;
+            if let Some(writer) = writer {
+                let part = writer.finish()?;
+                staged = Some(match staged {
+                    Some(all) => all.merge(part)?,
+                    None => part,
+                });
+            }
+        }
+        // A table with no rows still gets its (empty) version.
+        match staged {
+            Some(staged) => Ok(staged),
+            None => Ok(self.table.writer(self.schema, self.options)?.finish()?),
+        }
+    }
+}
+
 /// Streams batches into the two big tables from the reader threads.
 struct LakeSink {
-    attributes: Mutex<TableWriter>,
-    rejects: Mutex<TableWriter>,
+    attributes: ParallelWriter,
+    rejects: ParallelWriter,
 }
 
 impl Sink for LakeSink {
     fn attributes(&self, batch: RecordBatch) -> Result<(), SinkError> {
-        let mut writer = self
-            .attributes
-            .lock()
-            .map_err(|_| "attribute writer poisoned")?;
-        writer.write(&batch)?;
-        Ok(())
+        self.attributes.write(&batch)
     }
 
     fn rejects(&self, batch: RecordBatch) -> Result<(), SinkError> {
-        let mut writer = self.rejects.lock().map_err(|_| "reject writer poisoned")?;
-        writer.write(&batch)?;
-        Ok(())
+        self.rejects.write(&batch)
     }
 }
 
@@ -162,8 +220,30 @@ pub fn ingest(
             .with_context(|| format!("cannot start writing table {}", table.path().display()))
     };
     let sink = LakeSink {
-        attributes: Mutex::new(writer("attributes", ATTRIBUTES_SCHEMA.clone())?),
-        rejects: Mutex::new(writer("rejects", REJECTS_SCHEMA.clone())?),
+        attributes: ParallelWriter::new(
+            lakehouse.table("attributes"),
+            ATTRIBUTES_SCHEMA.clone(),
+            WriteOptions {
+                plain_columns: vec!["original".into()],
+                columns_without_statistics: [
+                    "original",
+                    "header",
+                    "attribute",
+                    "field",
+                    "unit",
+                    "source_sheet",
+                    "source_column",
+                ]
+                .map(String::from)
+                .to_vec(),
+                ..options()
+            },
+        ),
+        rejects: ParallelWriter::new(
+            lakehouse.table("rejects"),
+            REJECTS_SCHEMA.clone(),
+            options(),
+        ),
     };
     let progress = IngestProgress::new(quiet);
     let ingest_options = IngestOptions {
@@ -174,16 +254,8 @@ pub fn ingest(
     progress.finish();
     let outcome = outcome?;
 
-    let attributes = sink
-        .attributes
-        .into_inner()
-        .map_err(|_| anyhow::anyhow!("attribute writer poisoned"))?
-        .finish()?;
-    let rejects = sink
-        .rejects
-        .into_inner()
-        .map_err(|_| anyhow::anyhow!("reject writer poisoned"))?
-        .finish()?;
+    let attributes = sink.attributes.finish()?;
+    let rejects = sink.rejects.finish()?;
     let mut products = writer("products", PRODUCTS_SCHEMA.clone())?;
     for batch in &outcome.products {
         products.write(batch)?;
@@ -549,7 +621,7 @@ pub fn group_thousands(value: u64) -> String {
     let digits = value.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);

@@ -6,6 +6,8 @@
 //! <WS>/lakehouse/<table>/   Delta Lake tables
 //! <WS>/reports/ingest.json  the last ingest's machine-readable report
 //! <WS>/reports/ingest.txt   the same for people
+//! <WS>/index/search/        full-text index (built by `cradle index`)
+//! <WS>/index/catalog.db     read-only SQLite catalog (built by `cradle index`)
 //! <WS>/state/               mutable state of the server
 //! ```
 
@@ -39,6 +41,18 @@ impl Workspace {
 
     pub fn reports_dir(&self) -> PathBuf {
         self.root.join("reports")
+    }
+
+    pub fn index_dir(&self) -> PathBuf {
+        self.root.join("index")
+    }
+
+    pub fn search_index_dir(&self) -> PathBuf {
+        self.index_dir().join("search")
+    }
+
+    pub fn catalog_file(&self) -> PathBuf {
+        self.index_dir().join("catalog.db")
     }
 
     pub fn state_dir(&self) -> PathBuf {

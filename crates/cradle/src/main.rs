@@ -30,6 +30,13 @@ enum Command {
     DemoData(commands::demo_data::Args),
     /// Read a delivery (files, folders, ZIP archives) into the workspace's lakehouse.
     Ingest(commands::ingest::Args),
+    /// Build the search index and the catalog the server opens, from the published delivery.
+    Index(commands::index::Args),
+    /// Serve the console (search, products, SQL, MCP) for one workspace.
+    Serve(commands::serve::Args),
+    /// Manage API keys of the console.
+    #[command(subcommand)]
+    ApiKey(commands::api_key::Command),
 }
 
 /// Exit codes: 0 success, 1 the run failed, 2 the command line was wrong
@@ -40,6 +47,9 @@ fn main() -> ExitCode {
         Command::Demo(args) => commands::demo::run(args),
         Command::DemoData(args) => commands::demo_data::run(args),
         Command::Ingest(args) => commands::ingest::run(args),
+        Command::Index(args) => commands::index::run(args),
+        Command::Serve(args) => commands::serve::run(args),
+        Command::ApiKey(command) => commands::api_key::run(command),
     };
     match result {
         Ok(code) => code,

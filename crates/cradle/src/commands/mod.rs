@@ -1,5 +1,8 @@
 //! One module per subcommand.
 
+pub mod api_key;
 pub mod demo;
 pub mod demo_data;
+pub mod index;
 pub mod ingest;
+pub mod serve;

@@ -1,0 +1,137 @@
+//! `AppError`: every failure a handler can answer with, each with a stable
+//! code. The requester's mistakes say what was wrong and how to fix it;
+//! internal faults are logged with their cause and the client sees only a
+//! generic message and the request id to quote.
+//!
+//! Body: `{"error": {"code": "...", "message": "...", "request_id": "..."}}`.
+
+use std::error::Error;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::request;
+
+/// The hint every 401 carries.
+pub const CREATE_KEY_HINT: &str = "hint: create a key with `cradle api-key create --workspace <WS> --name <NAME>` \
+     and send it as `Authorization: Bearer <key>`";
+
+/// A failure answered to the client.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The request is wrong (a parameter, the body, the SQL).
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    /// No or no valid API key.
+    #[error("{message}")]
+    Unauthorized { message: String },
+    /// The thing asked for does not exist.
+    #[error("{message}")]
+    NotFound { code: &'static str, message: String },
+    /// The data is still being opened, or could not be.
+    #[error("the data is not open yet")]
+    NotReady,
+    /// A fault of the server; `context` says what was being done.
+    #[error("{context}")]
+    Internal {
+        context: &'static str,
+        #[source]
+        source: Box<dyn Error + Send + Sync>,
+    },
+}
+
+impl AppError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> AppError {
+        AppError::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(
+        context: &'static str,
+        source: impl Into<Box<dyn Error + Send + Sync>>,
+    ) -> AppError {
+        AppError::Internal {
+            context,
+            source: source.into(),
+        }
+    }
+
+    /// The stable code clients can match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest { code, .. } | AppError::NotFound { code, .. } => code,
+            AppError::Unauthorized { .. } => "unauthorized",
+            AppError::NotReady => "not_ready",
+            AppError::Internal { .. } => "internal",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            AppError::NotFound { .. } => StatusCode::NOT_FOUND,
+            AppError::NotReady => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// The error and its sources, `: `-separated, for the log.
+fn chain(error: &dyn Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let request_id = request::current_id();
+        let message = match &self {
+            AppError::Internal { .. } => {
+                tracing::error!(
+                    request_id = request_id.as_deref().unwrap_or("-"),
+                    error = %chain(&self),
+                    "internal error"
+                );
+                "internal error; the server log has the cause (quote the request id)".to_owned()
+            }
+            AppError::NotReady => {
+                "the server is still opening its data; retry shortly (GET /ready says when)"
+                    .to_owned()
+            }
+            other => other.to_string(),
+        };
+        let body = json!({
+            "error": {
+                "code": self.code(),
+                "message": message,
+                "request_id": request_id,
+            }
+        });
+        let mut response = (self.status(), axum::Json(body)).into_response();
+        match self {
+            AppError::Unauthorized { .. } => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"cradle\""),
+                );
+            }
+            AppError::NotReady => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        response
+    }
+}

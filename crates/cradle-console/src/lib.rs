@@ -1,0 +1,228 @@
+//! The console's HTTP server: one process, one port, serving search,
+//! product pages, listings, read-only SQL and an OpenAPI document over one
+//! customer's data, with API keys kept in a state database and Prometheus
+//! metrics.
+//!
+//! [`serve`] binds the port first and opens the data (search index and
+//! product catalog, both memory-mapped or read-only) in the background, so
+//! `/health` answers at once and `/ready` turns 200 when the data is open.
+//! Nothing is ever built or rebuilt at startup.
+//!
+//! Routes (see `routes.rs`, the single list both the router and the
+//! OpenAPI document are built from):
+//!
+//! | route | access |
+//! |---|---|
+//! | `GET /health`, `GET /ready`, `GET /metrics` | public |
+//! | `GET /api/stats`, `GET /api/openapi.json` | public |
+//! | `GET /api/search` | API key |
+//! | `GET /api/products`, `GET /api/products/{article_no}` | API key |
+//! | `GET /api/classes`, `GET /api/families` | API key |
+//! | `POST /api/sql` | API key |
+//!
+//! Architecture invariant: the server never writes to the data directory;
+//! everything mutable lives in the state database.
+
+mod auth;
+mod catalog;
+mod error;
+mod logging;
+pub mod metrics;
+pub mod openapi;
+mod ops;
+mod products;
+mod request;
+pub mod routes;
+mod search;
+mod sql;
+mod state;
+pub mod state_db;
+pub mod store;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use axum::Router;
+use axum::middleware::from_fn_with_state;
+use tokio::net::TcpListener;
+
+pub use error::{AppError, CREATE_KEY_HINT};
+pub use logging::{LogFormat, init_logging};
+pub use request::{REQUEST_ID_HEADER, UNMATCHED_ROUTE};
+pub use state::{AppState, Data, DataLayout, OpenError};
+pub use state_db::{ApiKeyInfo, CreatedApiKey, StateConfig, StateDb, StateDbError};
+pub use store::{MemoryStore, ProductQuery, ProductStore, SqlAnswer, StoreError, StoreStats};
+
+/// The port the console listens on unless told otherwise.
+pub const DEFAULT_BIND: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 9314);
+
+/// How to run the server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Read-only data: a workspace or an image's data directory holding
+    /// `index/search`, `index/catalog.db` and `lakehouse/`.
+    pub data_dir: PathBuf,
+    /// Where API keys (and later users, chats, the audit log) live.
+    pub state: StateConfig,
+    /// Default [`DEFAULT_BIND`] (127.0.0.1:9314).
+    pub bind: SocketAddr,
+    pub log_format: LogFormat,
+}
+
+impl ServerConfig {
+    /// A configuration for a workspace `<WS>`: data in `<WS>`, state in
+    /// `DATABASE_URL` if set, else `<WS>/state/state.db`, on 127.0.0.1:9314.
+    pub fn for_workspace(workspace: impl Into<PathBuf>) -> ServerConfig {
+        let data_dir = workspace.into();
+        ServerConfig {
+            state: StateConfig::from_env(data_dir.join("state")),
+            data_dir,
+            bind: DEFAULT_BIND,
+            log_format: LogFormat::default(),
+        }
+    }
+}
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    StateDb(#[from] StateDbError),
+    #[error(
+        "cannot listen on {address}\nhint: is another server running there? choose another address with --bind"
+    )]
+    Bind {
+        address: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the server failed")]
+    Serve {
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A server with its port bound and its state database open, not yet
+/// answering.
+#[derive(Debug)]
+pub struct Server {
+    listener: TcpListener,
+    state: AppState,
+    data_dir: PathBuf,
+}
+
+impl Server {
+    /// Opens the state database (creating and migrating it) and binds the
+    /// port. Bind to port 0 to get a free one ([`Server::local_addr`]).
+    pub async fn bind(config: ServerConfig) -> Result<Server, ServeError> {
+        let state_db = StateDb::open(&config.state).await?;
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .map_err(|source| ServeError::Bind {
+                address: config.bind,
+                source,
+            })?;
+        Ok(Server {
+            listener,
+            state: AppState::new(state_db),
+            data_dir: config.data_dir,
+        })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound TCP listener has an address")
+    }
+
+    /// The shared state (to create keys in tests, for instance).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Answers requests until `shutdown` completes, then finishes the
+    /// requests in flight. The data is opened in the background.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        let Server {
+            listener,
+            state,
+            data_dir,
+        } = self;
+        let address = listener.local_addr().ok();
+        tracing::info!(address = ?address, data = %data_dir.display(), state = state.state_db().location(), "listening");
+        let opener = state.clone();
+        tokio::spawn(async move {
+            match Data::open(&data_dir).await {
+                Ok(data) => {
+                    tracing::info!(
+                        documents = data.index_stats().documents,
+                        opened_in_ms = data.opened_in().as_secs_f64() * 1000.0,
+                        "data open; ready"
+                    );
+                    opener.set_data(data);
+                }
+                Err(error) => {
+                    tracing::error!(
+                        data = %data_dir.display(),
+                        error = %error_chain(&error),
+                        "cannot open the data; /ready stays 503 (hint: build the index and catalog with `cradle index`)"
+                    );
+                    opener.set_failed();
+                }
+            }
+        });
+        let result = axum::serve(listener, router(state.clone()))
+            .with_graceful_shutdown(shutdown)
+            .await;
+        state.state_db().close().await;
+        result.map_err(|source| ServeError::Serve { source })
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Runs the server until `shutdown` completes: installs logging (unless a
+/// subscriber is installed already), opens the state database, binds,
+/// opens the data in the background and serves.
+pub async fn serve(
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    init_logging(config.log_format);
+    Server::bind(config).await?.run(shutdown).await
+}
+
+/// The router over `state`: every route of `routes.rs`, the key check on
+/// the protected ones, and request ids, logs and metrics on all.
+pub fn router(state: AppState) -> Router {
+    let (public, protected) = routes::routers();
+    let protected = protected.route_layer(from_fn_with_state(state.clone(), auth::require_key));
+    public
+        .merge(protected)
+        .fallback(not_found)
+        .layer(from_fn_with_state(state.clone(), request::observe))
+        .with_state(state)
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound {
+        code: "no_route",
+        message: "no such route; GET /api/openapi.json lists them".to_owned(),
+    }
+}

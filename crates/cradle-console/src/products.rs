@@ -1,0 +1,197 @@
+//! Product pages and listings from the catalog: `GET /api/products/{article_no}`,
+//! `GET /api/products` (a filtered page), `GET /api/classes`,
+//! `GET /api/families`. The JSON is the catalog's, passed through.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::error::AppError;
+use crate::openapi::{json_response, query_parameter};
+use crate::routes::{Access, Route};
+use crate::search::number;
+use crate::store::{ProductQuery, StoreError};
+
+/// The largest page of a listing.
+pub const MAX_LIMIT: usize = cradle_catalog::MAX_PAGE as usize;
+/// The page size when `limit` is not given.
+pub const DEFAULT_LIMIT: usize = 50;
+
+pub(crate) fn routes() -> Vec<Route> {
+    vec![
+        Route::new("GET", "/api/products", Access::ApiKey, list_doc, get(list)),
+        Route::new(
+            "GET",
+            "/api/products/{article_no}",
+            Access::ApiKey,
+            product_doc,
+            get(product),
+        ),
+        Route::new(
+            "GET",
+            "/api/classes",
+            Access::ApiKey,
+            classes_doc,
+            get(classes),
+        ),
+        Route::new(
+            "GET",
+            "/api/families",
+            Access::ApiKey,
+            families_doc,
+            get(families),
+        ),
+    ]
+}
+
+/// A store failure as the client sees it.
+pub(crate) fn store_error(context: &'static str, error: StoreError) -> AppError {
+    match error {
+        StoreError::Request {
+            code: "not_found",
+            message,
+        } => AppError::NotFound {
+            code: "not_found",
+            message,
+        },
+        StoreError::Request { code, message } => AppError::BadRequest { code, message },
+        internal @ StoreError::Internal { .. } => AppError::internal(context, internal),
+    }
+}
+
+async fn product(
+    State(state): State<AppState>,
+    Path(article_no): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let data = state.data()?;
+    match data.store().product(&article_no).await {
+        Ok(Some(product)) => Ok(Json(product)),
+        Ok(None) => Err(AppError::NotFound {
+            code: "not_found",
+            message: format!("no product with the article number {article_no:?}"),
+        }),
+        Err(error) => Err(store_error("cannot read the product", error)),
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Query(parameters): Query<Vec<(String, String)>>,
+) -> Result<Json<Value>, AppError> {
+    let mut query = ProductQuery {
+        limit: DEFAULT_LIMIT,
+        ..ProductQuery::default()
+    };
+    for (name, value) in parameters {
+        match name.as_str() {
+            "family" => query.family = Some(value),
+            "brand" => query.brand = Some(value),
+            "etim_class" => query.etim_class = Some(value),
+            "limit" => query.limit = number(&name, &value, 1..=MAX_LIMIT)?,
+            "offset" => query.offset = number(&name, &value, 0..=usize::MAX)?,
+            other => {
+                return Err(AppError::bad_request(
+                    "unknown_parameter",
+                    format!(
+                        "unknown parameter {other:?}; known: family, brand, etim_class, limit, offset"
+                    ),
+                ));
+            }
+        }
+    }
+    let data = state.data()?;
+    data.store()
+        .products(&query)
+        .await
+        .map(Json)
+        .map_err(|e| store_error("cannot list the products", e))
+}
+
+async fn classes(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+    let data = state.data()?;
+    data.store()
+        .classes()
+        .await
+        .map(Json)
+        .map_err(|e| store_error("cannot list the classes", e))
+}
+
+async fn families(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+    let data = state.data()?;
+    data.store()
+        .families()
+        .await
+        .map(Json)
+        .map_err(|e| store_error("cannot list the families", e))
+}
+
+fn standard_errors() -> Value {
+    json!({
+        "400": {"$ref": "#/components/responses/BadRequest"},
+        "401": {"$ref": "#/components/responses/Unauthorized"},
+        "503": {"$ref": "#/components/responses/NotReady"},
+    })
+}
+
+fn with_errors(mut responses: Value) -> Value {
+    if let (Some(responses), Value::Object(errors)) = (responses.as_object_mut(), standard_errors())
+    {
+        responses.extend(errors);
+    }
+    responses
+}
+
+fn list_doc() -> Value {
+    json!({
+        "summary": "A page of products, filtered by family, brand or ETIM class",
+        "tags": ["products"],
+        "parameters": [
+            query_parameter("family", "Only this family (exact)", json!({"type": "string"})),
+            query_parameter("brand", "Only this brand (exact)", json!({"type": "string"})),
+            query_parameter("etim_class", "Only this ETIM class (exact)", json!({"type": "string"})),
+            query_parameter("limit", "Products per page", json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT})),
+            query_parameter("offset", "Products to skip", json!({"type": "integer", "minimum": 0, "default": 0})),
+        ],
+        "responses": with_errors(json!({
+            "200": json_response("The page and the total", json!({"$ref": "#/components/schemas/ProductPage"})),
+        })),
+    })
+}
+
+fn product_doc() -> Value {
+    json!({
+        "summary": "One product with its attributes and provenance",
+        "tags": ["products"],
+        "parameters": [{
+            "name": "article_no", "in": "path", "required": true,
+            "description": "The article number as delivered (percent-encode `/`)",
+            "schema": {"type": "string"},
+        }],
+        "responses": with_errors(json!({
+            "200": json_response("The product", json!({"$ref": "#/components/schemas/Product"})),
+            "404": {"$ref": "#/components/responses/NotFound"},
+        })),
+    })
+}
+
+fn classes_doc() -> Value {
+    json!({
+        "summary": "ETIM classes with their product counts",
+        "tags": ["products"],
+        "responses": with_errors(json!({
+            "200": json_response("The classes, most products first", json!({"$ref": "#/components/schemas/Counts"})),
+        })),
+    })
+}
+
+fn families_doc() -> Value {
+    json!({
+        "summary": "Product families with their product counts",
+        "tags": ["products"],
+        "responses": with_errors(json!({
+            "200": json_response("The families, most products first", json!({"$ref": "#/components/schemas/Counts"})),
+        })),
+    })
+}

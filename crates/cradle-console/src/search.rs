@@ -1,0 +1,292 @@
+//! `GET /api/search`: the search index behind query parameters.
+//!
+//! Parameters: `q` (the words), `family`, `brand`, `series`, `etim_class`
+//! (exact values), `filter` (repeatable, see below), `facets`
+//! (comma-separated: `family,brand,series,etim_class`), `highlight`
+//! (`true`/`false`), `limit` (1..=100, default 20), `offset` (at most
+//! 10 000). Unknown parameters are refused so a typo is not silently
+//! ignored.
+//!
+//! A `filter` is `field:value` (equality), `field:min..max` or with a unit
+//! `field:min..max:unit` (numeric range, either bound may be left out:
+//! `leistung_w:10..`), or `field:true` / `field:false` (yes/no attribute).
+//!
+//! Searches run on the blocking pool: tantivy is synchronous.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::routing::get;
+use cradle_index::{Filter, IndexError, SearchRequest, SearchResponse};
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::error::AppError;
+use crate::openapi::{json_response, query_parameter};
+use crate::routes::{Access, Route};
+
+/// The largest page of hits.
+pub const MAX_LIMIT: usize = 100;
+/// How deep paging may go.
+pub const MAX_OFFSET: usize = 10_000;
+
+pub(crate) fn routes() -> Vec<Route> {
+    vec![Route::new(
+        "GET",
+        "/api/search",
+        Access::ApiKey,
+        search_doc,
+        get(search),
+    )]
+}
+
+async fn search(
+    State(state): State<AppState>,
+    Query(parameters): Query<Vec<(String, String)>>,
+) -> Result<Json<SearchResponse>, AppError> {
+    let request = parse_request(&parameters)?;
+    let index = state.data()?.index().clone();
+    let result = tokio::task::spawn_blocking(move || index.search(&request))
+        .await
+        .map_err(|source| AppError::internal("the search task failed", source))?;
+    match result {
+        Ok(response) => Ok(Json(response)),
+        Err(error) if error.is_request_error() => {
+            let code = match error {
+                IndexError::UnknownFacet { .. } => "unknown_facet",
+                _ => "invalid_filter",
+            };
+            Err(AppError::bad_request(code, error.to_string()))
+        }
+        Err(error) => Err(AppError::internal("the search failed", error)),
+    }
+}
+
+fn invalid(parameter: &str, message: impl std::fmt::Display) -> AppError {
+    AppError::bad_request(
+        "invalid_parameter",
+        format!("parameter {parameter:?}: {message}"),
+    )
+}
+
+/// A number parameter within `range`.
+pub(crate) fn number(
+    name: &str,
+    value: &str,
+    range: std::ops::RangeInclusive<usize>,
+) -> Result<usize, AppError> {
+    match value.trim().parse::<usize>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(invalid(
+            name,
+            format!(
+                "expected a whole number from {} to {}, got {value:?}",
+                range.start(),
+                range.end()
+            ),
+        )),
+    }
+}
+
+/// The search request the parameters describe.
+pub(crate) fn parse_request(parameters: &[(String, String)]) -> Result<SearchRequest, AppError> {
+    let mut request = SearchRequest::default();
+    for (name, value) in parameters {
+        match name.as_str() {
+            "q" => request.query = value.clone(),
+            "family" | "brand" | "series" | "etim_class" => request.filters.push(Filter::Equals {
+                field: name.clone(),
+                value: value.clone(),
+            }),
+            "filter" => request.filters.push(parse_filter(value)?),
+            "facets" => request.facets.extend(
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|f| !f.is_empty())
+                    .map(str::to_owned),
+            ),
+            "highlight" => {
+                request.highlight = match value.as_str() {
+                    "true" | "1" | "" => true,
+                    "false" | "0" => false,
+                    other => {
+                        return Err(invalid(
+                            name,
+                            format!("expected true or false, got {other:?}"),
+                        ));
+                    }
+                }
+            }
+            "limit" => request.limit = number(name, value, 1..=MAX_LIMIT)?,
+            "offset" => request.offset = number(name, value, 0..=MAX_OFFSET)?,
+            other => {
+                return Err(AppError::bad_request(
+                    "unknown_parameter",
+                    format!(
+                        "unknown parameter {other:?}; known: q, family, brand, series, \
+                         etim_class, filter, facets, highlight, limit, offset"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(request)
+}
+
+/// `field:value`, `field:min..max[:unit]`, `field:true|false`.
+pub(crate) fn parse_filter(text: &str) -> Result<Filter, AppError> {
+    let hint = "expected field:value, field:min..max, field:min..max:unit or field:true|false";
+    let Some((field, rest)) = text.split_once(':') else {
+        return Err(invalid("filter", format!("{text:?}: {hint}")));
+    };
+    let field = field.trim().to_owned();
+    if field.is_empty() {
+        return Err(invalid(
+            "filter",
+            format!("{text:?} names no field; {hint}"),
+        ));
+    }
+    if let Some((min, max)) = rest.split_once("..") {
+        let (max, unit) = match max.split_once(':') {
+            Some((max, unit)) => (max, Some(unit.trim().to_owned()).filter(|u| !u.is_empty())),
+            None => (max, None),
+        };
+        let bound = |side: &str| -> Result<Option<f64>, AppError> {
+            let side = side.trim();
+            if side.is_empty() {
+                return Ok(None);
+            }
+            side.replace(',', ".")
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .map(Some)
+                .ok_or_else(|| invalid("filter", format!("{text:?}: {side:?} is not a number")))
+        };
+        let (min, max) = (bound(min)?, bound(max)?);
+        if min.is_none() && max.is_none() {
+            return Err(invalid(
+                "filter",
+                format!("{text:?}: a range needs a minimum or a maximum"),
+            ));
+        }
+        return Ok(Filter::Range {
+            field,
+            min,
+            max,
+            unit,
+        });
+    }
+    Ok(match rest.trim() {
+        "true" => Filter::Bool { field, value: true },
+        "false" => Filter::Bool {
+            field,
+            value: false,
+        },
+        value => Filter::Equals {
+            field,
+            value: value.to_owned(),
+        },
+    })
+}
+
+fn search_doc() -> Value {
+    json!({
+        "summary": "Search products: words, article numbers, GTINs; filters, facets, highlights",
+        "tags": ["search"],
+        "parameters": [
+            query_parameter("q", "What the user typed; empty lists everything that passes the filters", json!({"type": "string"})),
+            query_parameter("family", "Only this product family (exact)", json!({"type": "string"})),
+            query_parameter("brand", "Only this brand (exact)", json!({"type": "string"})),
+            query_parameter("series", "Only this series (exact)", json!({"type": "string"})),
+            query_parameter("etim_class", "Only this ETIM class, e.g. EC001744", json!({"type": "string"})),
+            {
+                "name": "filter", "in": "query", "explode": true,
+                "description": "Repeatable. `field:value` (equality), `field:min..max` or `field:min..max:unit` (numeric range, one bound may be left out), `field:true|false` (yes/no attribute). Fields: family, brand, series, etim_class, article_no, gtin, or an attribute such as leistung_w.",
+                "schema": {"type": "array", "items": {"type": "string"}},
+                "example": ["leistung_w:10..20", "dimmbar:true"],
+            },
+            query_parameter("facets", "Comma-separated facets to count: family, brand, series, etim_class", json!({"type": "string", "example": "family,brand"})),
+            query_parameter("highlight", "Whether hits carry snippets with <b> around matched words", json!({"type": "boolean", "default": false})),
+            query_parameter("limit", "Hits per page", json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20})),
+            query_parameter("offset", "Hits to skip", json!({"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0})),
+        ],
+        "responses": {
+            "200": json_response("One page of hits, the total and the facet counts", json!({"$ref": "#/components/schemas/SearchResponse"})),
+            "400": {"$ref": "#/components/responses/BadRequest"},
+            "401": {"$ref": "#/components/responses/Unauthorized"},
+            "503": {"$ref": "#/components/responses/NotReady"},
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str, expected: Filter) {
+        assert_eq!(parse_filter(text).expect(text), expected, "{text}");
+    }
+
+    #[test]
+    fn parses_filters() {
+        check(
+            "brand:Lumatix",
+            Filter::Equals {
+                field: "brand".into(),
+                value: "Lumatix".into(),
+            },
+        );
+        check(
+            "leistung_w:10..20",
+            Filter::Range {
+                field: "leistung_w".into(),
+                min: Some(10.0),
+                max: Some(20.0),
+                unit: None,
+            },
+        );
+        check(
+            "Leistung:..12,5:W",
+            Filter::Range {
+                field: "Leistung".into(),
+                min: None,
+                max: Some(12.5),
+                unit: Some("W".into()),
+            },
+        );
+        check(
+            "dimmbar:true",
+            Filter::Bool {
+                field: "dimmbar".into(),
+                value: true,
+            },
+        );
+        for bad in ["nocolon", ":x", "a:..", "a:x..2"] {
+            assert!(parse_filter(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn parses_parameters() {
+        let parameters: Vec<(String, String)> = [
+            ("q", "leuchte"),
+            ("facets", "family, brand"),
+            ("limit", "5"),
+            ("filter", "dimmbar:true"),
+            ("family", "Einbauleuchten"),
+        ]
+        .iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect();
+        let request = parse_request(&parameters).expect("parses");
+        assert_eq!(request.query, "leuchte");
+        assert_eq!(request.facets, ["family", "brand"]);
+        assert_eq!(request.limit, 5);
+        assert_eq!(request.filters.len(), 2);
+        let unknown = parse_request(&[("qq".into(), "x".into())]).unwrap_err();
+        assert_eq!(unknown.code(), "unknown_parameter");
+        let big = parse_request(&[("limit".into(), "1000".into())]).unwrap_err();
+        assert_eq!(big.code(), "invalid_parameter");
+    }
+}

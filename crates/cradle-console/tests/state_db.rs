@@ -1,0 +1,125 @@
+//! The state database's API keys against SQLite (always) and PostgreSQL
+//! (when `CRADLE_TEST_DATABASE_URL` names one; then an unreachable
+//! database fails the test rather than skipping it).
+
+use cradle_console::{StateConfig, StateDb};
+
+/// Creates, verifies, lists and revokes keys; the same for both dialects.
+async fn check_keys(db: &StateDb) {
+    let name = format!("ci-{}", uuid_like());
+    let created = db.create_api_key(&name).await.expect("create");
+    assert!(created.plaintext.starts_with("crdl_"));
+    assert_eq!(created.plaintext.len(), 5 + 64);
+    assert!(created.plaintext.starts_with(&created.prefix));
+
+    let info = db
+        .verify_api_key(&created.plaintext)
+        .await
+        .expect("verify")
+        .expect("a valid key");
+    assert_eq!(info.id, created.id);
+    assert_eq!(info.name, name);
+    assert!(info.last_used_at.is_some(), "the use is recorded");
+
+    // Another key with the same display prefix would still not match.
+    let mut wrong = created.plaintext.clone();
+    let last = if wrong.ends_with('0') { "1" } else { "0" };
+    wrong.replace_range(wrong.len() - 1.., last);
+    assert!(db.verify_api_key(&wrong).await.expect("verify").is_none());
+    assert!(db.verify_api_key("crdl_").await.expect("verify").is_none());
+    assert!(db.verify_api_key("").await.expect("verify").is_none());
+
+    let listed = db.list_api_keys().await.expect("list");
+    let entry = listed.iter().find(|k| k.id == created.id).expect("listed");
+    assert_eq!(entry.prefix, created.prefix);
+    assert!(entry.revoked_at.is_none());
+    let listing = format!("{listed:?}");
+    assert!(
+        !listing.contains(&created.plaintext),
+        "never the key itself"
+    );
+
+    assert!(db.revoke_api_key(&created.id).await.expect("revoke"));
+    assert!(!db.revoke_api_key(&created.id).await.expect("revoke twice"));
+    assert!(
+        db.verify_api_key(&created.plaintext)
+            .await
+            .expect("verify")
+            .is_none()
+    );
+    let listed = db.list_api_keys().await.expect("list");
+    let entry = listed.iter().find(|k| k.id == created.id).expect("listed");
+    assert!(entry.revoked_at.is_some());
+
+    assert!(db.create_api_key("  ").await.is_err());
+    assert!(db.create_api_key("a\nb").await.is_err());
+}
+
+fn uuid_like() -> String {
+    format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("time")
+            .as_nanos()
+    )
+}
+
+#[tokio::test]
+async fn sqlite_keys_persist_across_opens() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = StateConfig::Dir(dir.path().join("state"));
+    let db = StateDb::open(&config).await.expect("open");
+    assert_eq!(db.dialect(), "sqlite");
+    check_keys(&db).await;
+    let kept = db.create_api_key("kept").await.expect("create");
+    db.close().await;
+    assert!(dir.path().join("state/state.db").is_file());
+
+    // Reopening migrates nothing twice and finds the key.
+    let db = StateDb::open(&config).await.expect("reopen");
+    assert!(
+        db.verify_api_key(&kept.plaintext)
+            .await
+            .expect("verify")
+            .is_some()
+    );
+    assert_eq!(db.list_api_keys().await.expect("list").len(), 2);
+}
+
+#[tokio::test]
+async fn sqlite_url_and_unsupported_urls() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("s.db").display());
+    let db = StateDb::open(&StateConfig::DatabaseUrl(url))
+        .await
+        .expect("open");
+    check_keys(&db).await;
+    let error = StateDb::open(&StateConfig::DatabaseUrl("mysql://u:secret@h/db".into()))
+        .await
+        .expect_err("unsupported");
+    let message = error.to_string();
+    assert!(
+        message.contains("not supported") && !message.contains("secret"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn postgres_keys_when_configured() {
+    let Ok(url) = std::env::var("CRADLE_TEST_DATABASE_URL") else {
+        eprintln!("CRADLE_TEST_DATABASE_URL is not set; PostgreSQL not tested");
+        return;
+    };
+    // Set but unreachable is a failure, not a skip.
+    let db = StateDb::open(&StateConfig::DatabaseUrl(url.clone()))
+        .await
+        .unwrap_or_else(|error| panic!("CRADLE_TEST_DATABASE_URL is set but: {error:?}"));
+    assert_eq!(db.dialect(), "postgres");
+    check_keys(&db).await;
+    // Opening again runs no migration twice.
+    let again = StateDb::open(&StateConfig::DatabaseUrl(url))
+        .await
+        .expect("reopen");
+    assert!(again.list_api_keys().await.is_ok());
+}

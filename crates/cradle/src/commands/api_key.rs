@@ -1,0 +1,71 @@
+//! `cradle api-key create|list|revoke --workspace <WS>`: keys for the
+//! console's API, stored hashed in the state database.
+
+use anyhow::{Context, Result};
+use cradle_console::state_db::{StateConfig, StateDb};
+use cradle_core::workspace::Workspace;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Create a key; it is printed once and cannot be shown again.
+    Create {
+        #[arg(long, short)]
+        workspace: PathBuf,
+        /// Who or what the key is for (e.g. `erp-sync`, `claude-desktop`).
+        #[arg(long)]
+        name: String,
+    },
+    /// List keys (never their secrets).
+    List {
+        #[arg(long, short)]
+        workspace: PathBuf,
+    },
+    /// Revoke a key by its id.
+    Revoke {
+        #[arg(long, short)]
+        workspace: PathBuf,
+        id: String,
+    },
+}
+
+pub fn run(command: Command) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let open = |workspace: &PathBuf| {
+            let config = StateConfig::from_env(Workspace::new(workspace).state_dir());
+            async move { StateDb::open(&config).await.context("cannot open the state database") }
+        };
+        match command {
+            Command::Create { workspace, name } => {
+                let db = open(&workspace).await?;
+                let key = db.create_api_key(&name).await?;
+                println!("{}", key.plaintext);
+                eprintln!(
+                    "created API key {} ({}…) named {name:?}; it is shown only now.\nuse it as: Authorization: Bearer <key>",
+                    key.id, key.prefix
+                );
+                db.close().await;
+            }
+            Command::List { workspace } => {
+                let db = open(&workspace).await?;
+                for key in db.list_api_keys().await? {
+                    println!("{}", serde_json::to_string(&key)?);
+                }
+                db.close().await;
+            }
+            Command::Revoke { workspace, id } => {
+                let db = open(&workspace).await?;
+                let revoked = db.revoke_api_key(&id).await?;
+                db.close().await;
+                anyhow::ensure!(revoked, "no active API key with id {id}\nhint: `cradle api-key list --workspace <WS>` shows them");
+                println!("revoked {id}");
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}

@@ -1,0 +1,55 @@
+//! `cradle serve`: the console for one customer, one process, one port.
+//! Data is opened read-only and memory-mapped (a workspace, or an image's
+//! data directory); mutable state lives in `--state DIR` or `DATABASE_URL`.
+
+use anyhow::{Context, Result};
+use cradle_console::state_db::StateConfig;
+use cradle_console::{LogFormat, ServerConfig};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The workspace (or read-only data directory) holding `index/` and `lakehouse/`.
+    #[arg(long, short)]
+    pub workspace: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    #[arg(long, default_value_t = 9314)]
+    pub port: u16,
+    /// Directory of the state database (API keys, users, audit log); default
+    /// `<WS>/state`. `DATABASE_URL` (postgres://...) takes precedence.
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// Log format.
+    #[arg(long, value_enum, default_value_t = Logs::Human)]
+    pub log: Logs,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Logs {
+    Json,
+    Human,
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let mut config = ServerConfig::for_workspace(&args.workspace);
+    if let Some(state) = args.state {
+        config.state = StateConfig::from_env(state);
+    }
+    config.bind = SocketAddr::new(args.bind, args.port);
+    config.log_format = match args.log {
+        Logs::Json => LogFormat::Json,
+        Logs::Human => LogFormat::Human,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(cradle_console::serve(config, async {
+        let _ = tokio::signal::ctrl_c().await;
+    }))?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,126 @@
+//! The path a deployment engineer takes after ingest: `cradle index`,
+//! `cradle api-key create`, `cradle serve`, then requests over real HTTP.
+
+mod common;
+
+use common::*;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+/// A minimal HTTP/1.1 client: status code and body.
+fn get(port: u16, path: &str, key: Option<&str>) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    let auth = key
+        .map(|k| format!("Authorization: Bearer {k}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let status = response.split(' ').nth(1)?.parse().ok()?;
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Some((status, body))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn an_ingested_delivery_is_searchable_over_http_with_a_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let delivery = dir.path().join("delivery");
+    let workspace = dir.path().join("ws");
+    let ws = str_path(&workspace);
+    run_ok(&["demo-data", str_path(&delivery), "--scale", "0.01"]);
+    run_ok(&["ingest", str_path(&delivery), "--workspace", ws, "--quiet"]);
+    run_ok(&["index", "--workspace", ws]);
+    let created = run_ok(&["api-key", "create", "--workspace", ws, "--name", "test"]);
+    let key = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    assert!(key.starts_with("crdl_"), "{key}");
+
+    let port = free_port();
+    let started = Instant::now();
+    let _server = Server(
+        cradle()
+            .args([
+                "serve",
+                "--workspace",
+                ws,
+                "--port",
+                &port.to_string(),
+                "--log",
+                "json",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let ready = loop {
+        if let Some((200, body)) = get(port, "/ready", None) {
+            break body;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "not ready after 10 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    eprintln!("ready after {:?}: {ready}", started.elapsed());
+    assert_eq!(
+        get(port, "/health", None).unwrap(),
+        (200, r#"{"status":"ok"}"#.to_owned())
+    );
+
+    // Product data needs a key.
+    assert_eq!(get(port, "/api/search?q=leuchte", None).unwrap().0, 401);
+    let (status, body) = get(port, "/api/search?q=leuchte&limit=3", Some(&key)).unwrap();
+    assert_eq!(status, 200, "{body}");
+    let found: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let article = found["hits"][0]["article_no"]
+        .as_str()
+        .expect("a hit")
+        .to_owned();
+    let (status, body) = get(port, &format!("/api/products/{article}"), Some(&key)).unwrap();
+    assert_eq!(status, 200, "{body}");
+    let product: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(product["article_no"], article.as_str());
+    assert!(
+        product["attributes"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    );
+
+    // Stats are public and agree with the ingest.
+    let report = json(&workspace.join("reports/ingest.json"));
+    let (_, stats) = get(port, "/api/stats", None).unwrap();
+    let stats: serde_json::Value = serde_json::from_str(&stats).unwrap();
+    assert!(
+        stats.to_string().contains(&report["products"].to_string()),
+        "{stats}"
+    );
+}

@@ -13,6 +13,15 @@ if ! "$venv/bin/python" -c "import deltalake, pyarrow, duckdb, duckdb_ext" 2>/de
 fi
 export CRADLE_PYTHON="$venv/bin/python"
 
+# The state database also runs on PostgreSQL; test it where one can be had.
+if [ -z "${CRADLE_TEST_DATABASE_URL:-}" ]; then
+  if url=$(bash scripts/postgres.sh); then
+    export CRADLE_TEST_DATABASE_URL="$url"
+  else
+    echo "note: no PostgreSQL here; the state database is tested on SQLite only"
+  fi
+fi
+
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@"
 else

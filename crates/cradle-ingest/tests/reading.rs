@@ -313,3 +313,15 @@ fn file_order_does_not_change_products() {
     assert_eq!(a.product_hashes, b.product_hashes);
     assert_eq!(a.totals, b.totals);
 }
+
+#[test]
+fn open_document_spreadsheets_are_read() {
+    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/wide.ods")).unwrap();
+    let dir = delivery(&[("liste.ods", &bytes)]);
+    let (outcome, memory) = run(dir.path(), &Config::default());
+    let file = &outcome.files[0];
+    assert_eq!((file.format.as_str(), file.kind), ("ods", "table"));
+    assert_eq!((file.loaded_rows, file.data_points), (2, 6));
+    assert!(file.balance_ok);
+    assert_eq!(memory.attribute_rows(), 6);
+}

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv="${CRADLE_VENV:-$HOME/.cache/cradle/venv}"
-if ! "$venv/bin/python" -c "import deltalake, pyarrow, duckdb, duckdb_ext" 2>/dev/null; then
+if ! "$venv/bin/python" -c "import deltalake, pyarrow, duckdb, duckdb_ext, mcp" 2>/dev/null; then
   echo "setting up $venv (deltalake, pyarrow from PyPI)"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-test.txt

@@ -150,6 +150,16 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
+        self.run_with(Router::new(), shutdown).await
+    }
+
+    /// Like [`Server::run`], with more routes (e.g. `/mcp`) served beside
+    /// the console's, under the same request ids, logs and metrics.
+    pub async fn run_with(
+        self,
+        extra: Router,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
         let Server {
             listener,
             state,
@@ -178,7 +188,7 @@ impl Server {
                 }
             }
         });
-        let result = axum::serve(listener, router(state.clone()))
+        let result = axum::serve(listener, router_with(state.clone(), extra))
             .with_graceful_shutdown(shutdown)
             .await;
         state.state_db().close().await;
@@ -211,13 +221,19 @@ pub async fn serve(
 /// The router over `state`: every route of `routes.rs`, the key check on
 /// the protected ones, and request ids, logs and metrics on all.
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// [`router`] with `extra` routes (which carry their own state) merged in.
+pub fn router_with(state: AppState, extra: Router) -> Router {
     let (public, protected) = routes::routers();
     let protected = protected.route_layer(from_fn_with_state(state.clone(), auth::require_key));
     public
         .merge(protected)
+        .with_state(state.clone())
+        .merge(extra)
         .fallback(not_found)
-        .layer(from_fn_with_state(state.clone(), request::observe))
-        .with_state(state)
+        .layer(from_fn_with_state(state, request::observe))
 }
 
 async fn not_found() -> AppError {

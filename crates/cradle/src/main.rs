@@ -34,6 +34,8 @@ enum Command {
     Index(commands::index::Args),
     /// Serve the console (search, products, SQL, MCP) for one workspace.
     Serve(commands::serve::Args),
+    /// Serve the MCP tools over stdin/stdout (for a local agent).
+    Mcp(commands::mcp::Args),
     /// Manage API keys of the console.
     #[command(subcommand)]
     ApiKey(commands::api_key::Command),
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         Command::Index(args) => commands::index::run(args),
         Command::Serve(args) => commands::serve::run(args),
         Command::ApiKey(command) => commands::api_key::run(command),
+        Command::Mcp(args) => commands::mcp::run(args),
     };
     match result {
         Ok(code) => code,

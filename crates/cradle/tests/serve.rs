@@ -32,6 +32,38 @@ fn get(port: u16, path: &str, key: Option<&str>) -> Option<(u16, String)> {
     Some((status, body))
 }
 
+/// One MCP JSON-RPC call over Streamable HTTP (revision 2026-07-28, which
+/// needs no handshake).
+fn mcp_call(port: u16, key: &str, method: &str, params: serde_json::Value) -> (u16, String) {
+    let mut params = params;
+    params["_meta"] = serde_json::json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "cradle-tests", "version": "0"},
+    });
+    // Streamable HTTP repeats the method and tool name in headers (for routing).
+    let name = params["name"]
+        .as_str()
+        .map(|n| format!("Mcp-Name: {n}\r\n"))
+        .unwrap_or_default();
+    let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+        .to_string();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2026-07-28\r\nMcp-Method: {method}\r\n{name}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, response)
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -114,6 +146,22 @@ fn an_ingested_delivery_is_searchable_over_http_with_a_key() {
             .as_array()
             .is_some_and(|a| !a.is_empty())
     );
+
+    // The same catalogue for agents, over MCP at /mcp.
+    let (status, answer) = mcp_call(port, &key, "tools/list", serde_json::json!({}));
+    assert_eq!(status, 200, "{answer}");
+    assert!(
+        answer.contains("search_products") && answer.contains("run_sql"),
+        "{answer}"
+    );
+    let (status, answer) = mcp_call(
+        port,
+        &key,
+        "tools/call",
+        serde_json::json!({"name": "get_product", "arguments": {"article_no": article}}),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.contains(&article), "{answer}");
 
     // Stats are public and agree with the ingest.
     let report = json(&workspace.join("reports/ingest.json"));

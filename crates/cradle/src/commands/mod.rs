@@ -5,4 +5,5 @@ pub mod demo;
 pub mod demo_data;
 pub mod index;
 pub mod ingest;
+pub mod mcp;
 pub mod serve;

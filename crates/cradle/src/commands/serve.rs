@@ -26,6 +26,10 @@ pub struct Args {
     /// Log format.
     #[arg(long, value_enum, default_value_t = Logs::Human)]
     pub log: Logs,
+    /// A Host header the MCP endpoint `/mcp` accepts besides localhost,
+    /// e.g. `console:9314` behind a compose service name; repeatable.
+    #[arg(long = "mcp-allowed-host")]
+    pub mcp_allowed_hosts: Vec<String>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -48,8 +52,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(cradle_console::serve(config, async {
-        let _ = tokio::signal::ctrl_c().await;
-    }))?;
+    let mut mcp = cradle_mcp::McpOptions::default();
+    mcp.allowed_hosts.extend(args.mcp_allowed_hosts);
+    runtime.block_on(async {
+        cradle_console::init_logging(config.log_format);
+        let server = cradle_console::Server::bind(config).await?;
+        let mcp = cradle_mcp::router(server.state().clone(), mcp);
+        server
+            .run_with(mcp, async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+    })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,37 @@
+//! `cradle mcp --workspace <WS>`: the MCP server over stdin/stdout, for an
+//! agent that starts cradle as a local process (no API key: the process is
+//! the user's own). Logs go to stderr; stdout carries the protocol.
+
+use anyhow::{Context, Result};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The workspace (or read-only data directory) holding `index/`.
+    #[arg(long, short)]
+    pub workspace: PathBuf,
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        cradle_console::init_logging(cradle_console::LogFormat::Human);
+        let data = cradle_console::Data::open(&args.workspace)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot open the data in {}\nhint: run `cradle index --workspace {}` first",
+                    args.workspace.display(),
+                    args.workspace.display()
+                )
+            })?;
+        cradle_mcp::serve_stdio(data)
+            .await
+            .context("the MCP session failed")
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -205,7 +205,7 @@ impl Builder<'_> {
         let load_started = Instant::now();
         let (newest, newest_path) = records.last().expect("checked non-empty");
         let snapshot = |name: &str| -> Result<Snapshot, CatalogError> {
-            let version = newest.version(name, newest_path)?;
+            let version = delivery::version(newest, name, newest_path)?;
             let table = lakehouse_dir.join(name);
             Table::at(&table)
                 .snapshot(Some(version))
@@ -728,7 +728,7 @@ async fn history(
     let mut events = Vec::new();
     for (index, (record, path)) in records.iter().enumerate() {
         let newest = index + 1 == records.len();
-        let version = match record.version("products", path) {
+        let version = match delivery::version(record, "products", path) {
             Ok(version) => version,
             Err(error) if !newest => {
                 warnings.push(format!(

@@ -8,83 +8,38 @@
 //! (and of every older record, for the product history), never a table's
 //! latest version.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-use serde::{Deserialize, Serialize};
 
 use crate::CatalogError;
 
-/// One published delivery (the fields of the binary's record the catalog
-/// uses; others are ignored).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeliveryRecord {
-    /// 1 for the first delivery into a workspace.
-    pub delivery: u64,
-    /// Table name to its Delta version.
-    pub tables: BTreeMap<String, u64>,
-    #[serde(default)]
-    pub customer: String,
-    #[serde(default)]
-    pub committed_at: String,
-}
+use cradle_lake::deliveries::DeliveryError;
+pub use cradle_lake::deliveries::DeliveryRecord;
 
-impl DeliveryRecord {
-    /// The version of `table` this delivery consists of.
-    pub(crate) fn version(&self, table: &str, path: &Path) -> Result<u64, CatalogError> {
-        self.tables
-            .get(table)
-            .copied()
-            .ok_or_else(|| CatalogError::DeliveryWithoutTable {
-                path: path.to_path_buf(),
-                table: table.to_owned(),
-            })
-    }
+/// The version of `table` that a delivery consists of.
+pub(crate) fn version(
+    record: &DeliveryRecord,
+    table: &str,
+    path: &Path,
+) -> Result<u64, CatalogError> {
+    record
+        .tables
+        .get(table)
+        .copied()
+        .ok_or_else(|| CatalogError::DeliveryWithoutTable {
+            path: path.to_path_buf(),
+            table: table.to_owned(),
+        })
 }
 
 /// Every published delivery of the lakehouse at `lakehouse_dir`, oldest
 /// first, each with the path of its record. Empty if none was published.
 pub fn published(lakehouse_dir: &Path) -> Result<Vec<(DeliveryRecord, PathBuf)>, CatalogError> {
-    let dir = lakehouse_dir.join("_cradle").join("deliveries");
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(entries) => entries,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => return Err(CatalogError::DeliveryRecord { path: dir, source }),
-    };
-    let mut numbered = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|source| CatalogError::DeliveryRecord {
-            path: dir.clone(),
-            source,
-        })?;
-        let path = entry.path();
-        // Temporary files (`.<name>.tmp-<pid>`) and anything else that is
-        // not `<number>.json` are not records.
-        let number = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.strip_suffix(".json"))
-            .and_then(|n| n.parse::<u64>().ok());
-        if let Some(number) = number {
-            numbered.push((number, path));
+    cradle_lake::deliveries::published(lakehouse_dir).map_err(|error| match error {
+        DeliveryError::Read { path, source } => CatalogError::DeliveryRecord { path, source },
+        DeliveryError::Damaged { path, source } => {
+            CatalogError::DamagedDeliveryRecord { path, source }
         }
-    }
-    numbered.sort();
-    let mut records = Vec::with_capacity(numbered.len());
-    for (_, path) in numbered {
-        let text =
-            std::fs::read_to_string(&path).map_err(|source| CatalogError::DeliveryRecord {
-                path: path.clone(),
-                source,
-            })?;
-        let record: DeliveryRecord =
-            serde_json::from_str(&text).map_err(|source| CatalogError::DamagedDeliveryRecord {
-                path: path.clone(),
-                source,
-            })?;
-        records.push((record, path));
-    }
-    Ok(records)
+    })
 }
 
 #[cfg(test)]

@@ -18,7 +18,6 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::Float64Type;
 use arrow_array::{Array, BooleanArray, Float64Array, RecordBatch, StringArray};
 use cradle_lake::Table;
-use serde::Deserialize;
 use tantivy::schema::{Facet, OwnedValue};
 use tantivy::{Index, IndexWriter, TantivyDocument};
 
@@ -113,55 +112,16 @@ fn scan(table: &Path, version: u64, columns: &[&str]) -> Result<cradle_lake::Sca
         .map_err(lake(table))
 }
 
-/// The part of the binary's delivery record the index needs.
-#[derive(Deserialize)]
-struct DeliveryRecord {
-    delivery: u64,
-    tables: BTreeMap<String, u64>,
-}
-
 fn resolve_versions(lakehouse_dir: &Path) -> Result<BuiltFrom, IndexError> {
-    let records = lakehouse_dir.join("_cradle").join("deliveries");
-    let mut newest: Option<(u64, PathBuf)> = None;
-    match std::fs::read_dir(&records) {
-        Ok(entries) => {
-            for entry in entries {
-                let entry = entry.map_err(|source| IndexError::DeliveryRecord {
-                    path: records.clone(),
-                    source,
-                })?;
-                let path = entry.path();
-                let number = path
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .and_then(|n| n.strip_suffix(".json"))
-                    .and_then(|n| n.parse::<u64>().ok());
-                if let Some(number) = number
-                    && newest.as_ref().is_none_or(|(n, _)| number > *n)
-                {
-                    newest = Some((number, path));
-                }
-            }
+    use cradle_lake::deliveries::{self, DeliveryError};
+    let newest = deliveries::latest(lakehouse_dir).map_err(|error| match error {
+        DeliveryError::Read { path, source } => IndexError::DeliveryRecord { path, source },
+        DeliveryError::Damaged { path, source } => {
+            IndexError::DamagedDeliveryRecord { path, source }
         }
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-        Err(source) => {
-            return Err(IndexError::DeliveryRecord {
-                path: records,
-                source,
-            });
-        }
-    }
+    })?;
     let mut tables = BTreeMap::new();
-    if let Some((_, path)) = newest {
-        let text = std::fs::read_to_string(&path).map_err(|source| IndexError::DeliveryRecord {
-            path: path.clone(),
-            source,
-        })?;
-        let record: DeliveryRecord =
-            serde_json::from_str(&text).map_err(|source| IndexError::DamagedDeliveryRecord {
-                path: path.clone(),
-                source,
-            })?;
+    if let Some((record, path)) = newest {
         for table in ["products", "attributes"] {
             let version = record.tables.get(table).copied().ok_or_else(|| {
                 IndexError::DeliveryWithoutTable {

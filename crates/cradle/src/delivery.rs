@@ -10,23 +10,12 @@
 
 use anyhow::{Context, Result};
 use cradle_lake::Table;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 pub const TABLES: [&str; 4] = ["products", "attributes", "rejects", "files"];
 
-/// What one published delivery consists of.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DeliveryRecord {
-    /// 1 for the first delivery into a workspace.
-    pub delivery: u64,
-    /// Table name to its Delta version.
-    pub tables: BTreeMap<String, u64>,
-    pub customer: String,
-    pub committed_at: String,
-}
+pub use cradle_lake::deliveries::DeliveryRecord;
 
 pub struct Lakehouse {
     dir: PathBuf,
@@ -41,46 +30,9 @@ impl Lakehouse {
         Table::at(self.dir.join(name))
     }
 
-    fn records_dir(&self) -> PathBuf {
-        self.dir.join("_cradle").join("deliveries")
-    }
-
     /// The last published delivery, if any.
     pub fn latest(&self) -> Result<Option<DeliveryRecord>> {
-        let dir = self.records_dir();
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(error) => {
-                return Err(error).with_context(|| format!("cannot list {}", dir.display()));
-            }
-        };
-        let mut newest: Option<(u64, PathBuf)> = None;
-        for entry in entries {
-            let path = entry?.path();
-            let number = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| n.strip_suffix(".json"))
-                .and_then(|n| n.parse::<u64>().ok());
-            if let Some(number) = number
-                && newest.as_ref().is_none_or(|(n, _)| number > *n)
-            {
-                newest = Some((number, path));
-            }
-        }
-        let Some((_, path)) = newest else {
-            return Ok(None);
-        };
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let record = serde_json::from_str(&text).with_context(|| {
-            format!(
-                "{} is damaged\nhint: delete it to fall back to the delivery before",
-                path.display()
-            )
-        })?;
-        Ok(Some(record))
+        Ok(cradle_lake::deliveries::latest(&self.dir)?.map(|(record, _)| record))
     }
 
     /// Rolls back table commits of a delivery that was never published and
@@ -126,10 +78,7 @@ impl Lakehouse {
 
     /// Publishes a delivery: written to a temporary file, then renamed.
     pub fn publish(&self, record: &DeliveryRecord) -> Result<()> {
-        let dir = self.records_dir();
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
-        let target = dir.join(format!("{:010}.json", record.delivery));
+        let target = cradle_lake::deliveries::record_file(&self.dir, record.delivery);
         write_atomically(&target, serde_json::to_string_pretty(record)?.as_bytes())
     }
 }

@@ -14,7 +14,7 @@ use crate::AppState;
 use crate::error::{AppError, CREATE_KEY_HINT};
 
 /// The token of an `Authorization: Bearer <token>` header.
-fn bearer(request: &Request) -> Option<&str> {
+pub fn bearer(request: &Request) -> Option<&str> {
     let value = request
         .headers()
         .get(header::AUTHORIZATION)?

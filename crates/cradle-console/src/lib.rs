@@ -23,7 +23,7 @@
 //! Architecture invariant: the server never writes to the data directory;
 //! everything mutable lives in the state database.
 
-mod auth;
+pub mod auth;
 mod catalog;
 mod error;
 mod logging;

@@ -129,20 +129,6 @@ async fn check_host(State(guard): State<Arc<Guard>>, request: Request, next: Nex
     )
 }
 
-/// The token of an `Authorization: Bearer <token>` header.
-fn bearer(request: &Request) -> Option<&str> {
-    let value = request
-        .headers()
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|token| !token.is_empty())
-}
-
 fn unauthorized(message: &str) -> Response {
     let mut response = refuse(
         StatusCode::UNAUTHORIZED,
@@ -161,7 +147,7 @@ async fn require_key(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let Some(token) = bearer(&request) else {
+    let Some(token) = cradle_console::auth::bearer(&request) else {
         return unauthorized("/mcp needs an API key");
     };
     match guard.state.state_db().verify_api_key(token).await {

@@ -5,6 +5,8 @@
 //! the key check and the host check. Then the official Python client (PyPI
 //! `mcp`) against a server on a real socket.
 
+// The console's fixture (a lakehouse, its index and catalog) in one place.
+#[path = "../../cradle-console/tests/support/mod.rs"]
 mod support;
 
 use std::path::PathBuf;

@@ -1,4 +1,5 @@
-//! A small real data directory for the console's tests: a lakehouse of one
+//! A small real data directory for the console's tests (and cradle-mcp's,
+//! which include this file): a lakehouse of one
 //! published delivery (the real `products`, `attributes`, `rejects` and
 //! `files` schemas, written with cradle-lake, the delivery record as the
 //! `cradle` binary writes it), its search index (`cradle_index::build`)

@@ -646,6 +646,19 @@ fn discount_group(p: &Product) -> String {
     format!("RG{:02}", 10 + p.family * 3 + (p.index as usize % 3))
 }
 
+/// Rows per sheet before a list continues on the next sheet: Excel holds
+/// 1,048,576 rows, and exports split long lists the same way.
+const MAX_SHEET_ROWS: usize = 1_000_000;
+
+/// `Preisliste`, `Preisliste (2)`, ...
+fn sheet_part_name(name: &str, part: usize) -> String {
+    if part == 0 {
+        name.to_owned()
+    } else {
+        format!("{name} ({})", part + 1)
+    }
+}
+
 fn prices_eur(d: &mut Delivery, items: &[&Product]) -> Result<(), DemoError> {
     let path = "preise/Preisliste_EUR_2026.xlsx";
     let mut workbook = workbook();
@@ -654,50 +667,54 @@ fn prices_eur(d: &mut Delivery, items: &[&Product]) -> Result<(), DemoError> {
     // hand without removing the old line.
     let conflicts = spread((items.len() / 2000).max(3), items.len(), 5);
     let conflict_keys: HashSet<u32> = conflicts.iter().map(|&i| items[i].index).collect();
-    let table = sheet(d, &mut workbook, path, "Preisliste", |table| {
-        table.title("Luxwerk GmbH – Preisliste 2026")?;
-        table.title("Bruttolistenpreise in EUR, gültig ab 01.03.2026")?;
-        table.title("Stand: 01.03.2026")?;
-        table.blank()?;
-        table.header(
-            &[
-                "Art.-Nr.",
-                "Artikeltext",
-                "Preis EUR",
-                "Preiseinheit",
-                "Rabattgruppe",
-                "Preis gültig ab",
-            ],
-            0,
-        )?;
-        let mess = Mess {
-            heading: Some(|p| p.family().de.to_uppercase()),
-            ..Mess::some(items.len())
-        };
-        emit(table, items, 0, &mess, &mut rng, |p, rng| {
-            let row = vec![
-                t(&p.key),
-                t(&p.name_de),
-                xnum(p.price_eur, rng),
-                t(if p.vpe >= 10 { "100 Stk" } else { "1 Stk" }),
-                t(discount_group(p)),
-                Cell::Date(excel_serial(2026, 3, 1)),
-            ];
-            if conflict_keys.contains(&p.index) {
-                let mut again = row.clone();
-                again[2] = Cell::Number(((p.price_eur * 1.07) * 100.0).round() / 100.0);
-                vec![row, again]
-            } else {
-                vec![row]
-            }
-        })?;
-        footer(table, items.len())
-    })?;
+    let mut tables = Vec::new();
+    for (part, chunk) in items.chunks(MAX_SHEET_ROWS).enumerate() {
+        let name = sheet_part_name("Preisliste", part);
+        tables.push(sheet(d, &mut workbook, path, &name, |table| {
+            table.title("Luxwerk GmbH – Preisliste 2026")?;
+            table.title("Bruttolistenpreise in EUR, gültig ab 01.03.2026")?;
+            table.title("Stand: 01.03.2026")?;
+            table.blank()?;
+            table.header(
+                &[
+                    "Art.-Nr.",
+                    "Artikeltext",
+                    "Preis EUR",
+                    "Preiseinheit",
+                    "Rabattgruppe",
+                    "Preis gültig ab",
+                ],
+                0,
+            )?;
+            let mess = Mess {
+                heading: Some(|p| p.family().de.to_uppercase()),
+                ..Mess::some(chunk.len())
+            };
+            emit(table, chunk, 0, &mess, &mut rng, |p, rng| {
+                let row = vec![
+                    t(&p.key),
+                    t(&p.name_de),
+                    xnum(p.price_eur, rng),
+                    t(if p.vpe >= 10 { "100 Stk" } else { "1 Stk" }),
+                    t(discount_group(p)),
+                    Cell::Date(excel_serial(2026, 3, 1)),
+                ];
+                if conflict_keys.contains(&p.index) {
+                    let mut again = row.clone();
+                    again[2] = Cell::Number(((p.price_eur * 1.07) * 100.0).round() / 100.0);
+                    vec![row, again]
+                } else {
+                    vec![row]
+                }
+            })?;
+            footer(table, chunk.len())
+        })?);
+    }
     d.conflicts.extend(conflict_keys);
-    let info = sheet(d, &mut workbook, path, "Hinweise", |table| {
+    tables.push(sheet(d, &mut workbook, path, "Hinweise", |table| {
         info_sheet(table, HINWEISE)
-    })?;
-    save_xlsx(d, workbook, path, "prices", vec![table, info])
+    })?);
+    save_xlsx(d, workbook, path, "prices", tables)
 }
 
 fn prices_chf(d: &mut Delivery, items: &[&Product]) -> Result<(), DemoError> {
@@ -750,107 +767,115 @@ fn logistics(d: &mut Delivery, items: &[&Product]) -> Result<(), DemoError> {
     let path = "logistik/Logistikdaten_2026.xlsx";
     let mut workbook = workbook();
     let mut rng = Rng::derive(d.seed, 401);
-    let table = sheet(d, &mut workbook, path, "Logistik", |table| {
-        table.header(
-            &[
-                "Materialnummer",
-                "VPE",
-                "Zolltarifnummer",
-                "Ursprungsland",
-                "Bruttogewicht [kg]",
-                "Verpackung L x B x H [mm]",
-                "Lieferzeit [Tage]",
-                "Lagerartikel",
-            ],
-            0,
-        )?;
-        emit(
-            table,
-            items,
-            0,
-            &Mess::some(items.len()),
-            &mut rng,
-            |p, rng| {
-                vec![vec![
-                    t(&p.key),
-                    Cell::Number(p.vpe as f64),
-                    t(p.family().customs),
-                    t(p.origin),
-                    xnum(((p.weight * 1.15 + 0.05) * 1000.0).round() / 1000.0, rng),
-                    t(format!(
-                        "{} x {} x {}",
-                        p.length + 20,
-                        p.width + 20,
-                        p.height + 20
-                    )),
-                    Cell::Number(p.lead_days as f64),
-                    if p.lead_days <= 5 {
-                        t("x")
-                    } else {
-                        Cell::Empty
-                    },
-                ]]
-            },
-        )?;
-        Ok(())
-    })?;
-    save_xlsx(d, workbook, path, "logistics", vec![table])
+    let mut tables = Vec::new();
+    for (part, chunk) in items.chunks(MAX_SHEET_ROWS).enumerate() {
+        let name = sheet_part_name("Logistik", part);
+        tables.push(sheet(d, &mut workbook, path, &name, |table| {
+            table.header(
+                &[
+                    "Materialnummer",
+                    "VPE",
+                    "Zolltarifnummer",
+                    "Ursprungsland",
+                    "Bruttogewicht [kg]",
+                    "Verpackung L x B x H [mm]",
+                    "Lieferzeit [Tage]",
+                    "Lagerartikel",
+                ],
+                0,
+            )?;
+            emit(
+                table,
+                chunk,
+                0,
+                &Mess::some(chunk.len()),
+                &mut rng,
+                |p, rng| {
+                    vec![vec![
+                        t(&p.key),
+                        Cell::Number(p.vpe as f64),
+                        t(p.family().customs),
+                        t(p.origin),
+                        xnum(((p.weight * 1.15 + 0.05) * 1000.0).round() / 1000.0, rng),
+                        t(format!(
+                            "{} x {} x {}",
+                            p.length + 20,
+                            p.width + 20,
+                            p.height + 20
+                        )),
+                        Cell::Number(p.lead_days as f64),
+                        if p.lead_days <= 5 {
+                            t("x")
+                        } else {
+                            Cell::Empty
+                        },
+                    ]]
+                },
+            )?;
+            Ok(())
+        })?);
+    }
+    save_xlsx(d, workbook, path, "logistics", tables)
 }
 
 fn media_xlsx(d: &mut Delivery, items: &[&Product]) -> Result<(), DemoError> {
     let path = "medien/Medienverzeichnis.xlsx";
     let mut workbook = workbook();
     let mut rng = Rng::derive(d.seed, 501);
-    let table = sheet(d, &mut workbook, path, "Medien", |table| {
-        table.title("Medienverzeichnis Luxwerk – Bilder und Dokumente")?;
-        table.header(
-            &[
-                "Art.Nr.",
-                "Produktbild",
-                "Milieubild",
-                "Datenblatt (PDF)",
-                "Montageanleitung",
-                "Lichtverteilung (LDT)",
-            ],
-            0,
-        )?;
-        emit(
-            table,
-            items,
-            0,
-            &Mess::some(items.len()),
-            &mut rng,
-            |p, rng| {
-                let k = &p.key;
-                vec![vec![
-                    t(k),
-                    t(format!("{k}_01.jpg")),
-                    if rng.chance(0.4) {
-                        t(format!(
-                            "milieu_{}_{}.jpg",
-                            p.series.to_lowercase(),
-                            p.index % 40
-                        ))
-                    } else {
-                        Cell::Empty
-                    },
-                    t(format!("https://lwx.example/db/{k}.pdf")),
-                    if rng.chance(0.8) {
-                        t(format!("MA_{}.pdf", p.series))
-                    } else {
-                        t(no_value(rng))
-                    },
-                    if p.luminaire() {
-                        t(format!("{k}.ldt"))
-                    } else {
-                        Cell::Empty
-                    },
-                ]]
-            },
-        )?;
-        Ok(())
-    })?;
-    save_xlsx(d, workbook, path, "media", vec![table])
+    let mut tables = Vec::new();
+    for (part, chunk) in items.chunks(MAX_SHEET_ROWS).enumerate() {
+        let name = sheet_part_name("Medien", part);
+        tables.push(sheet(d, &mut workbook, path, &name, |table| {
+            table.title("Medienverzeichnis Luxwerk – Bilder und Dokumente")?;
+            table.header(
+                &[
+                    "Art.Nr.",
+                    "Produktbild",
+                    "Milieubild",
+                    "Datenblatt (PDF)",
+                    "Montageanleitung",
+                    "Lichtverteilung (LDT)",
+                ],
+                0,
+            )?;
+            emit(
+                table,
+                chunk,
+                0,
+                &Mess::some(chunk.len()),
+                &mut rng,
+                |p, rng| {
+                    let k = &p.key;
+                    vec![vec![
+                        t(k),
+                        t(format!("{k}_01.jpg")),
+                        if rng.chance(0.4) {
+                            t(format!(
+                                "milieu_{}_{}.jpg",
+                                p.series.to_lowercase(),
+                                p.index % 40
+                            ))
+                        } else {
+                            Cell::Empty
+                        },
+                        t(format!("https://lwx.example/db/{k}.pdf")),
+                        if rng.chance(0.8) {
+                            t(format!("MA_{}.pdf", p.series))
+                        } else {
+                            t(no_value(rng))
+                        },
+                        if p.luminaire() {
+                            t(format!("{k}.ldt"))
+                        } else {
+                            Cell::Empty
+                        },
+                    ]]
+                },
+            )?;
+            Ok(())
+        })?);
+    }
+    save_xlsx(d, workbook, path, "media", tables)
 }
 
 /// ETIM features of a luminaire: (code, name, unit, value as text with

@@ -29,6 +29,10 @@ fn check_against_manifest(delivery: &std::path::Path, workspace: &std::path::Pat
         assert_eq!(report[field], manifest[field], "{field}");
     }
     assert_eq!(report["balance_ok"], true);
+    assert_eq!(
+        report["conflicts"]["products"], manifest["conflicting_products"],
+        "products with conflicting values"
+    );
     let files = files_by_path(&report);
     for expected in manifest["files"].as_array().unwrap() {
         let path = expected["path"].as_str().unwrap();

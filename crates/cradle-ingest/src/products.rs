@@ -51,7 +51,9 @@ impl CanonicalValue {
 /// What is known of one product so far.
 #[derive(Debug, Default)]
 pub struct ProductState {
-    canonical: [Option<(Rank, CanonicalValue)>; FIELDS],
+    /// Only the fields seen so far: a product has a handful per file, and a
+    /// million products are held at once at scale 10.
+    canonical: Vec<(CanonicalField, Rank, CanonicalValue)>,
     /// `(attribute hash << 32) | value hash` of values from one-row-per-
     /// product tables, to find conflicts at the end.
     values: Vec<u64>,
@@ -80,34 +82,37 @@ impl ProductState {
     }
 
     pub fn canonical(&mut self, field: CanonicalField, value: CanonicalValue, rank: Rank) {
-        let slot = &mut self.canonical[field as usize];
-        match slot {
-            None => *slot = Some((rank, value)),
-            Some((held_rank, held)) => {
-                if held.same(&value) {
-                    if rank < *held_rank {
-                        *held_rank = rank;
-                    }
-                    return;
-                }
-                // Keep the first-ranked value; remember the other for the report.
-                if rank < *held_rank {
-                    let old = slot.replace((rank, value));
-                    if let Some((old_rank, old_value)) = old {
-                        self.canonical_conflicts.push((field, old_value, old_rank));
-                    }
-                } else {
-                    self.canonical_conflicts.push((field, value, rank));
-                }
+        let Some(slot) = self.canonical.iter_mut().find(|(f, _, _)| *f == field) else {
+            self.canonical.push((field, rank, value));
+            return;
+        };
+        let (_, held_rank, held) = slot;
+        if held.same(&value) {
+            if rank < *held_rank {
+                *held_rank = rank;
             }
+            return;
+        }
+        // Keep the first-ranked value; remember the other for the report.
+        if rank < *held_rank {
+            let old_rank = std::mem::replace(held_rank, rank);
+            let old_value = std::mem::replace(held, value);
+            self.canonical_conflicts.push((field, old_value, old_rank));
+        } else {
+            self.canonical_conflicts.push((field, value, rank));
         }
     }
 
+    fn value_of(&self, field: CanonicalField) -> Option<&CanonicalValue> {
+        self.canonical
+            .iter()
+            .find(|(f, _, _)| *f == field)
+            .map(|(_, _, value)| value)
+    }
+
     fn merge(&mut self, other: ProductState) {
-        for (index, slot) in other.canonical.into_iter().enumerate() {
-            if let Some((rank, value)) = slot {
-                self.canonical(CanonicalField::ALL[index], value, rank);
-            }
+        for (field, rank, value) in other.canonical {
+            self.canonical(field, value, rank);
         }
         self.canonical_conflicts.extend(other.canonical_conflicts);
         self.values.extend(other.values);
@@ -216,7 +221,7 @@ pub fn finish(
             let state = products.get_mut(key).expect("key listed from the map");
             article.append_value(key);
             for (index, field) in CanonicalField::ALL.iter().enumerate().skip(1) {
-                let value = state.canonical[index].as_ref().map(|(_, v)| v);
+                let value = state.value_of(*field);
                 match field.kind() {
                     FieldKind::Text => {
                         texts[index - 1].append_option(value.map(CanonicalValue::display))
@@ -240,9 +245,9 @@ pub fn finish(
                         summary.examples.push(ConflictExample {
                             article_no: key.clone(),
                             field: field.column(),
-                            kept: state.canonical[*field as usize]
-                                .as_ref()
-                                .map(|(_, v)| v.display())
+                            kept: state
+                                .value_of(*field)
+                                .map(CanonicalValue::display)
                                 .unwrap_or_default(),
                             other: other.display(),
                         });

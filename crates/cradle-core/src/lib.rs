@@ -7,6 +7,7 @@
 
 pub mod accounting;
 pub mod config;
+pub mod dates;
 pub mod fields;
 pub mod manifest;
 pub mod workspace;

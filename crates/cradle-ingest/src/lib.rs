@@ -382,45 +382,19 @@ fn read_source(
             )) {
                 Ok(workbook) => workbook,
                 Err(error) => {
-                    report.kind = "error";
-                    report.error = Some(format!(
-                        "cannot open the workbook: {error}\nhint: the file is damaged or not really {}; open and re-save it in a spreadsheet program",
-                        format_name.to_uppercase()
-                    ));
+                    unopenable_workbook(report, &error);
                     return Ok(());
                 }
             };
             let names = workbook.sheet_names();
             for (sheet_index, name) in names.iter().enumerate() {
-                let range = match workbook.worksheet_range(name) {
-                    Ok(range) => range,
-                    Err(error) => {
-                        report
-                            .warnings
-                            .push(format!("sheet `{name}` cannot be read: {error}"));
-                        report.error.get_or_insert_with(|| {
-                            format!("sheet `{name}` cannot be read: {error}")
-                        });
-                        continue;
+                match workbook.worksheet_range(name) {
+                    Ok(range) => {
+                        let grid = SheetGrid::new(range);
+                        read_sheet(&grid, rank, sheet_index, name, source, config, report, out)?;
                     }
-                };
-                let grid = SheetGrid::new(range);
-                let context = TableContext {
-                    file_index: rank,
-                    sheet_index: sheet_index as u32,
-                    path: &source.path,
-                    sheet: Some(name),
-                    config,
-                    overrides: config.overrides_for(&source.path, Some(name)).collect(),
-                };
-                let table = table::process(&grid, &context, out)?;
-                report.warnings.extend(
-                    table
-                        .warnings
-                        .iter()
-                        .map(|w| format!("sheet `{name}`: {w}")),
-                );
-                report.sheets.push(table);
+                    Err(error) => unreadable_sheet(report, name, &error),
+                }
             }
         }
     }
@@ -438,51 +412,67 @@ fn read_xlsx(
     let Ok(bytes) = &source.content else {
         return Ok(());
     };
-    let mut workbook: calamine::Xlsx<_> = match calamine::Xlsx::new(std::io::Cursor::new(
-        bytes.as_slice(),
-    )) {
-        Ok(workbook) => workbook,
-        Err(error) => {
-            report.kind = "error";
-            report.error = Some(format!(
-                "cannot open the workbook: {error}\nhint: the file is damaged or not really {}; open and re-save it in a spreadsheet program",
-                report.format.to_uppercase()
-            ));
-            return Ok(());
-        }
-    };
-    let names = workbook.sheet_names();
-    for (sheet_index, name) in names.iter().enumerate() {
-        let grid = match grid::XlsxGrid::read(&mut workbook, name) {
-            Ok(grid) => grid,
+    let mut workbook: calamine::Xlsx<_> =
+        match calamine::Xlsx::new(std::io::Cursor::new(bytes.as_slice())) {
+            Ok(workbook) => workbook,
             Err(error) => {
-                report
-                    .warnings
-                    .push(format!("sheet `{name}` cannot be read: {error}"));
-                report
-                    .error
-                    .get_or_insert_with(|| format!("sheet `{name}` cannot be read: {error}"));
-                continue;
+                unopenable_workbook(report, &error);
+                return Ok(());
             }
         };
-        let context = TableContext {
-            file_index: rank,
-            sheet_index: sheet_index as u32,
-            path: &source.path,
-            sheet: Some(name),
-            config,
-            overrides: config.overrides_for(&source.path, Some(name)).collect(),
-        };
-        let table = table::process(&grid, &context, out)?;
-        report.warnings.extend(
-            table
-                .warnings
-                .iter()
-                .map(|w| format!("sheet `{name}`: {w}")),
-        );
-        report.sheets.push(table);
+    let names = workbook.sheet_names();
+    for (sheet_index, name) in names.iter().enumerate() {
+        match grid::XlsxGrid::read(&mut workbook, name) {
+            Ok(grid) => read_sheet(&grid, rank, sheet_index, name, source, config, report, out)?,
+            Err(error) => unreadable_sheet(report, name, &error),
+        }
     }
     Ok(())
+}
+
+/// One sheet of a workbook into the emitter and the file's report.
+#[allow(clippy::too_many_arguments)]
+fn read_sheet(
+    grid: &dyn grid::Grid,
+    rank: u32,
+    sheet_index: usize,
+    name: &str,
+    source: &Source,
+    config: &Config,
+    report: &mut FileReport,
+    out: &mut Emitter<'_>,
+) -> Result<(), SinkError> {
+    let context = TableContext {
+        file_index: rank,
+        sheet_index: sheet_index as u32,
+        path: &source.path,
+        sheet: Some(name),
+        config,
+        overrides: config.overrides_for(&source.path, Some(name)).collect(),
+    };
+    let table = table::process(grid, &context, out)?;
+    report.warnings.extend(
+        table
+            .warnings
+            .iter()
+            .map(|w| format!("sheet `{name}`: {w}")),
+    );
+    report.sheets.push(table);
+    Ok(())
+}
+
+fn unopenable_workbook(report: &mut FileReport, error: &dyn std::fmt::Display) {
+    report.kind = "error";
+    report.error = Some(format!(
+        "cannot open the workbook: {error}\nhint: the file is damaged or not really {}; open and re-save it in a spreadsheet program",
+        report.format.to_uppercase()
+    ));
+}
+
+fn unreadable_sheet(report: &mut FileReport, name: &str, error: &dyn std::fmt::Display) {
+    let message = format!("sheet `{name}` cannot be read: {error}");
+    report.warnings.push(message.clone());
+    report.error.get_or_insert(message);
 }
 
 fn extension(path: &str) -> String {

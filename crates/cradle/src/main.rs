@@ -5,7 +5,6 @@
 mod commands;
 mod delivery;
 mod progress;
-mod time;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

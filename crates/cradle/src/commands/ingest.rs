@@ -189,7 +189,7 @@ pub fn ingest(
     quiet: bool,
 ) -> Result<IngestReport> {
     let started = Instant::now();
-    let started_at = crate::time::now_rfc3339();
+    let started_at = cradle_core::dates::now_rfc3339();
     let workspace = Workspace::new(workspace);
     let _lock = WorkspaceLock::acquire(workspace.root())?;
     let config = Config::load(&workspace.config_file())?;
@@ -287,7 +287,7 @@ pub fn ingest(
         delivery,
         tables: tables.iter().map(|(k, v)| (k.clone(), v.version)).collect(),
         customer: customer.clone(),
-        committed_at: crate::time::now_rfc3339(),
+        committed_at: cradle_core::dates::now_rfc3339(),
     })?;
 
     let totals = &outcome.totals;

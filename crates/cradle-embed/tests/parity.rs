@@ -87,7 +87,7 @@ fn model_dir() -> PathBuf {
 }
 
 fn python() -> PathBuf {
-    let python = std::env::var_os("CRADLE_EMBED_PYTHON")
+    std::env::var_os("CRADLE_EMBED_PYTHON")
         .map(PathBuf::from)
         .or_else(|| {
             std::env::var_os("HOME")
@@ -99,8 +99,7 @@ fn python() -> PathBuf {
                 "no Python with sentence-transformers: run scripts/embed-venv.sh and set \
                  CRADLE_EMBED_PYTHON to the path it prints (scripts/test.sh does both)"
             )
-        });
-    python
+        })
 }
 
 fn reference(texts: &[&str]) -> Vec<Vec<f32>> {

@@ -372,6 +372,7 @@ fn master_luminaires(d: &mut Delivery, items: &[&Product]) -> Result<(), DemoErr
     let mut workbook = workbook();
     let mut tables = Vec::new();
     let mut rng = Rng::derive(d.seed, 101);
+    let d_seed = d.seed;
     for (family, spec) in FAMILIES.iter().enumerate().filter(|(_, f)| f.luminaire) {
         let of_family: Vec<&Product> = items
             .iter()
@@ -429,7 +430,7 @@ fn master_luminaires(d: &mut Delivery, items: &[&Product]) -> Result<(), DemoErr
                     t(p.family().de),
                     t(p.series),
                     t("Luxwerk"),
-                    t(p.family().etim),
+                    etim_class(p, d_seed),
                     t(p.status),
                     Cell::Date(p.valid_from),
                     t(color.0),
@@ -455,6 +456,7 @@ fn master_components(d: &mut Delivery, items: &[&Product]) -> Result<(), DemoErr
     let path = "stammdaten/luxwerk_master_components.xlsx";
     let mut workbook = workbook();
     let mut rng = Rng::derive(d.seed, 102);
+    let d_seed = d.seed;
     let table = sheet(d, &mut workbook, path, "Components", |table| {
         table.title("Luxwerk GmbH – Master data components / Stammdaten Komponenten")?;
         table.groups(&[
@@ -496,7 +498,7 @@ fn master_components(d: &mut Delivery, items: &[&Product]) -> Result<(), DemoErr
                 t(p.family().en),
                 t(p.series),
                 t("LUXWERK"),
-                t(p.family().etim),
+                etim_class(p, d_seed),
                 t(match p.status {
                     "aktiv" => "active",
                     "neu" => "new",
@@ -878,8 +880,17 @@ fn media_xlsx(d: &mut Delivery, items: &[&Product]) -> Result<(), DemoError> {
     save_xlsx(d, workbook, path, "media", tables)
 }
 
+/// The product's ETIM class cell: empty where the delivery has no class.
+fn etim_class(p: &Product, seed: u64) -> Cell {
+    match crate::catalog::delivered_class(p, seed) {
+        Some(code) => t(code),
+        None => Cell::Empty,
+    }
+}
+
 /// ETIM features of a luminaire: (code, name, unit, value as text with
-/// comma, value as number if numeric).
+/// comma, value as number if numeric). Codes are real ETIM features (see
+/// cradle-classify's excerpt).
 fn features(
     p: &Product,
 ) -> Vec<(
@@ -892,7 +903,7 @@ fn features(
     let color = COLORS[p.color].0;
     vec![
         (
-            "EF009346",
+            "EF000280",
             "Lampenleistung",
             "W",
             num(p.power, 1, ','),
@@ -906,7 +917,7 @@ fn features(
             Some(p.lumen as f64),
         ),
         (
-            "EF009345",
+            "EF009346",
             "Farbtemperatur",
             "K",
             p.cct.to_string(),
@@ -920,13 +931,13 @@ fn features(
             Some(p.width as f64),
         ),
         (
-            "EF000049",
+            "EF001456",
             "Höhe",
             "mm",
             p.height.to_string(),
             Some(p.height as f64),
         ),
-        ("EF000004", "Farbe", "", color.to_owned(), None),
+        ("EF000136", "Gehäusefarbe", "", color.to_owned(), None),
         ("EF005474", "Schutzart (IP)", "", p.ip.to_owned(), None),
         (
             "EF000137",
@@ -934,20 +945,6 @@ fn features(
             "",
             (if p.dimmable { "true" } else { "false" }).to_owned(),
             None,
-        ),
-        (
-            "EF000116",
-            "Abstrahlwinkel",
-            "°",
-            p.beam.to_string(),
-            Some(p.beam as f64),
-        ),
-        (
-            "EF002169",
-            "Lebensdauer",
-            "h",
-            p.lifetime.to_string(),
-            Some(p.lifetime as f64),
         ),
     ]
 }
@@ -963,8 +960,17 @@ fn etim_luminaires(d: &mut Delivery, items: &[&Product]) -> Result<(), DemoError
             .filter(|p| p.family == family)
             .copied()
             .collect();
-        tables.push(sheet(d, &mut workbook, path, spec.etim, |table| {
-            table.title(&format!("ETIM 9.0 – {} ({})", spec.de, spec.etim))?;
+        // One sheet per family; families sharing a class get the noun too.
+        let name = if FAMILIES[..family]
+            .iter()
+            .any(|f| f.luminaire && f.etim == spec.etim)
+        {
+            format!("{} {}", spec.etim, spec.noun_de)
+        } else {
+            spec.etim.to_owned()
+        };
+        tables.push(sheet(d, &mut workbook, path, &name, |table| {
+            table.title(&format!("ETIM 10.0 – {} ({})", spec.de, spec.etim))?;
             table.header(
                 &[
                     "Artikelnummer",
@@ -1427,7 +1433,7 @@ fn etim_components_csv(d: &mut Delivery, items: &[&Product]) -> Result<(), DemoE
         &mut rng,
         |p, _| {
             let rows: [(&str, &str, String, &str); 3] = [
-                ("EF009346", "Rated power", num(p.power, 1, '.'), "W"),
+                ("EF001438", "Length", p.length.to_string(), "mm"),
                 ("EF000008", "Width", p.width.to_string(), "mm"),
                 ("EF005474", "IP rating", p.ip.to_owned(), ""),
             ];

@@ -16,8 +16,8 @@ use std::collections::HashSet;
 
 type Tables = Vec<(ManifestSheet, HashSet<u32>)>;
 
-const COMPANY: &str = "Luxwerk GmbH";
-const COPYRIGHT: &str = "© 2026 Luxwerk GmbH, Leuchtenstraße 12, 59755 Arnsberg";
+pub(crate) const COMPANY: &str = "Luxwerk GmbH";
+pub(crate) const COPYRIGHT: &str = "© 2026 Luxwerk GmbH, Leuchtenstraße 12, 59755 Arnsberg";
 
 pub fn write_all(d: &mut Delivery, products: &[Product]) -> Result<(), DemoError> {
     let all: Vec<&Product> = products.iter().collect();
@@ -74,6 +74,7 @@ pub fn write_all(d: &mut Delivery, products: &[Product]) -> Result<(), DemoError
     compliance_csv(d, &all)?;
     media_links_csv(d, &all)?;
     pim_csv(d, &all)?;
+    crate::media::write_all(d, products)?;
     Ok(())
 }
 
@@ -824,6 +825,7 @@ fn media_xlsx(d: &mut Delivery, items: &[&Product]) -> Result<(), DemoError> {
     let path = "medien/Medienverzeichnis.xlsx";
     let mut workbook = workbook();
     let mut rng = Rng::derive(d.seed, 501);
+    let labels = crate::media::label_products(items);
     let mut tables = Vec::new();
     for (part, chunk) in items.chunks(MAX_SHEET_ROWS).enumerate() {
         let name = sheet_part_name("Medien", part);
@@ -850,7 +852,7 @@ fn media_xlsx(d: &mut Delivery, items: &[&Product]) -> Result<(), DemoError> {
                     let k = &p.key;
                     vec![vec![
                         t(k),
-                        t(format!("{k}_01.jpg")),
+                        t(crate::media::product_image_name(p, &labels)),
                         if rng.chance(0.4) {
                             t(format!(
                                 "milieu_{}_{}.jpg",

@@ -1,14 +1,18 @@
 //! A realistic, messy delivery of an invented lighting manufacturer
 //! ("Luxwerk GmbH"): 27 files (12 XLSX, 15 CSV) of master data, technical
 //! data, prices, logistics, media, ETIM features, relations and tender
-//! texts, with the mess real ERP/PIM exports have, plus `manifest.json`: the
-//! exact ground truth counted by the rules of [`cradle_core::accounting`].
+//! texts, with the mess real ERP/PIM exports have; 11 media files with text
+//! in them (datasheet PDFs, label pictures, a truncated PDF); plus
+//! `manifest.json`: the exact ground truth counted by the rules of
+//! [`cradle_core::accounting`].
 //!
 //! Deterministic: the same scale and seed give the same bytes.
 
 mod catalog;
 mod files;
 mod format;
+mod media;
+pub use media::MEDIA_FILES;
 mod rng;
 mod table;
 

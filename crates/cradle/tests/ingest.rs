@@ -419,7 +419,10 @@ fn the_reference_scale_delivery_matches_its_ground_truth() {
     let workspace = dir.path().join("ws");
     run_ok(&["demo-data", str_path(&delivery)]);
     let manifest = json(&delivery.join("manifest.json"));
-    assert_eq!(manifest["files"].as_array().unwrap().len(), 27);
+    assert_eq!(
+        manifest["files"].as_array().unwrap().len(),
+        27 + cradle_demo::MEDIA_FILES
+    );
     assert!(manifest["products"].as_u64().unwrap() >= 100_000);
     run_ok(&[
         "ingest",

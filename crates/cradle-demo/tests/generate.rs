@@ -201,7 +201,11 @@ fn check_delivery(dir: &Path, manifest: &Manifest) {
         if file.content == "media" && file.sheets.is_empty() {
             // A picture or PDF: no rows to recount.
             assert!(file.path.starts_with("media/"), "{}", file.path);
-            let magic: &[u8] = if file.format == "pdf" { b"%PDF-" } else { b"\x89PNG" };
+            let magic: &[u8] = if file.format == "pdf" {
+                b"%PDF-"
+            } else {
+                b"\x89PNG"
+            };
             assert!(raw.starts_with(magic), "{}", file.path);
             continue;
         }

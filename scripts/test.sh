@@ -20,6 +20,9 @@ export CRADLE_MODEL_DIR
 CRADLE_EMBED_PYTHON="$(bash scripts/embed-venv.sh)"
 export CRADLE_EMBED_PYTHON
 
+# OCR of the demo's label pictures runs the real Tesseract (Debian package).
+bash scripts/tesseract.sh || echo "note: no Tesseract here; the OCR tests will fail and say what to install"
+
 # The state database also runs on PostgreSQL; test it where one can be had.
 if [ -z "${CRADLE_TEST_DATABASE_URL:-}" ]; then
   if url=$(bash scripts/postgres.sh); then

@@ -4,11 +4,15 @@
 //! Arrow → Delta: Utf8 / LargeUtf8 / Dictionary(Int32, Utf8) → `string`,
 //! Int64 → `long`, Int32 → `integer`, Int16 → `short`, Int8 → `byte`,
 //! Float64 → `double`, Float32 → `float`, Boolean → `boolean`,
-//! Date32 → `date`, Timestamp(Microsecond, "UTC") → `timestamp`.
-//! Everything else (unsigned ints, nested types, timestamps without a time
-//! zone, which would need the `timestampNtz` table feature) is rejected.
+//! Date32 → `date`, Timestamp(Microsecond, "UTC") → `timestamp`, and a
+//! List of one of those primitives → `array` (embedding vectors are
+//! `array<float>`). Everything else (unsigned ints, structs, maps, lists of
+//! lists, timestamps without a time zone, which would need the
+//! `timestampNtz` table feature) is rejected.
 //!
-//! Delta → Arrow maps each Delta type to the first Arrow type above.
+//! Delta → Arrow maps each Delta type to the first Arrow type above; an
+//! `array` becomes a List whose item field is named `element`, as Delta's
+//! Parquet convention names it.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -86,6 +90,40 @@ fn arrow_type(delta_type: &str) -> Option<DataType> {
     })
 }
 
+/// The Delta type of an Arrow type: a primitive's name, or an `array`
+/// object for a list of primitives.
+fn delta_type(data_type: &DataType) -> Option<Value> {
+    match data_type {
+        DataType::List(item) => {
+            let element = delta_type_name(item.data_type())?;
+            Some(serde_json::json!({
+                "type": "array",
+                "elementType": element,
+                "containsNull": item.is_nullable(),
+            }))
+        }
+        other => delta_type_name(other).map(|name| Value::String(name.to_owned())),
+    }
+}
+
+/// The Arrow type of a Delta type: a primitive's name or an `array` of one.
+fn arrow_type_of(delta_type: &Value) -> Option<DataType> {
+    match delta_type {
+        Value::String(name) => arrow_type(name),
+        Value::Object(object) if object.get("type")?.as_str()? == "array" => {
+            let element = arrow_type(object.get("elementType")?.as_str()?)?;
+            let nullable = object
+                .get("containsNull")
+                .and_then(Value::as_bool)
+                .unwrap_or(true);
+            Some(DataType::List(Arc::new(Field::new(
+                "element", element, nullable,
+            ))))
+        }
+        _ => None,
+    }
+}
+
 /// Converts an Arrow schema to the Delta schema, rejecting unsupported
 /// types and column names.
 pub fn to_delta(table: &Path, schema: &Schema) -> Result<DeltaSchema, LakeError> {
@@ -109,15 +147,15 @@ pub fn to_delta(table: &Path, schema: &Schema) -> Result<DeltaSchema, LakeError>
                 "duplicate (Delta column names are case-insensitive)",
             ));
         }
-        let type_name =
-            delta_type_name(field.data_type()).ok_or_else(|| LakeError::UnsupportedArrowType {
+        let data_type =
+            delta_type(field.data_type()).ok_or_else(|| LakeError::UnsupportedArrowType {
                 table: table.to_path_buf(),
                 column: name.clone(),
                 arrow_type: field.data_type().to_string(),
             })?;
         fields.push(DeltaField {
             name: name.clone(),
-            data_type: Value::String(type_name.to_owned()),
+            data_type,
             nullable: field.is_nullable(),
             metadata: serde_json::Map::new(),
         });
@@ -138,11 +176,8 @@ pub fn from_schema_string(table: &Path, schema_string: &str) -> Result<SchemaRef
         })?;
     let mut fields = Vec::with_capacity(delta.fields.len());
     for field in &delta.fields {
-        let data_type = field
-            .data_type
-            .as_str()
-            .and_then(arrow_type)
-            .ok_or_else(|| LakeError::UnsupportedDeltaType {
+        let data_type =
+            arrow_type_of(&field.data_type).ok_or_else(|| LakeError::UnsupportedDeltaType {
                 table: table.to_path_buf(),
                 column: field.name.clone(),
                 delta_type: field.data_type.to_string(),

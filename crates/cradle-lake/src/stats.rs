@@ -141,6 +141,11 @@ pub(crate) fn file_stats(schema: &Schema, meta: &ParquetMetaData) -> (u64, Strin
     let (mut mins, mut maxs, mut null_counts) = (Map::new(), Map::new(), Map::new());
     for (field, col) in schema.fields().iter().zip(&columns) {
         let name = field.name().clone();
+        // The leaf statistics of a list describe its elements, not the
+        // column; Delta keeps none for arrays.
+        if matches!(field.data_type(), DataType::List(_)) {
+            continue;
+        }
         if !col.nulls_unknown
             && let Some(n) = col.nulls
         {

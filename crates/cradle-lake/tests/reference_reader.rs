@@ -14,26 +14,9 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{batch, write};
+use common::{batch, python, write};
 use cradle_lake::{Table, WriteMode, WriteOptions};
 use serde_json::{Value, json};
-
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("CRADLE_PYTHON") {
-        return PathBuf::from(p);
-    }
-    if let Some(home) = std::env::var_os("HOME") {
-        let p = PathBuf::from(home).join(".cache/cradle/venv/bin/python");
-        if p.exists() {
-            return p;
-        }
-    }
-    panic!(
-        "no Python with the `deltalake` package: set CRADLE_PYTHON or run \
-         `bash scripts/test.sh` (creates ~/.cache/cradle/venv with deltalake, pyarrow, \
-         duckdb==1.4.4, duckdb-ext-delta==1.4.4.20260205)"
-    );
-}
 
 #[test]
 fn delta_rs_reads_cradle_tables() {

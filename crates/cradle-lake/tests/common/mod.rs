@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow_array::{
@@ -104,4 +105,23 @@ pub fn scan_all(snapshot: &Snapshot) -> Vec<RecordBatch> {
         .unwrap()
         .collect::<Result<Vec<_>, _>>()
         .unwrap()
+}
+
+/// A Python with the `deltalake` package: `$CRADLE_PYTHON`, else the venv
+/// `bash scripts/test.sh` creates.
+pub fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("CRADLE_PYTHON") {
+        return PathBuf::from(p);
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        let p = PathBuf::from(home).join(".cache/cradle/venv/bin/python");
+        if p.exists() {
+            return p;
+        }
+    }
+    panic!(
+        "no Python with the `deltalake` package: set CRADLE_PYTHON or run \
+         `bash scripts/test.sh` (creates ~/.cache/cradle/venv with deltalake, pyarrow, \
+         duckdb==1.4.4, duckdb-ext-delta==1.4.4.20260205)"
+    );
 }

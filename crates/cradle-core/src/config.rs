@@ -16,6 +16,16 @@
 //! header_row = 3        # 1-based, as a spreadsheet shows it
 //! encoding = "windows-1252"
 //! delimiter = ";"
+//!
+//! # The enrich stage (every key optional; command-line flags win).
+//! [enrich]
+//! model = "/models/multilingual-e5-large"   # a directory, or a hub id
+//! # endpoint = "http://tei:8080"             # remote OpenAI-compatible embeddings
+//! # remote_model = "intfloat/multilingual-e5-large"
+//! # api_key_env = "EMBEDDINGS_API_KEY"
+//! batch_size = 32
+//! etim = "/data/etim-9.0-csv"               # ETIM CSV export; default: built-in excerpt
+//! ocr_languages = "deu+eng"
 //! ```
 
 use crate::fields::CanonicalField;
@@ -31,6 +41,48 @@ pub struct Config {
     pub mapping: BTreeMap<String, String>,
     #[serde(default, rename = "file")]
     pub files: Vec<FileOverride>,
+    #[serde(default)]
+    pub enrich: EnrichConfig,
+}
+
+/// `[enrich]`: how chunks are embedded, products classified and media read.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrichConfig {
+    /// A local Hugging Face-format model directory, or a hub id
+    /// (`sentence-transformers/all-MiniLM-L6-v2`) downloaded once.
+    pub model: Option<String>,
+    /// The hub revision when `model` is a hub id.
+    pub revision: Option<String>,
+    /// Base URL of an OpenAI-compatible embeddings endpoint; when set,
+    /// embeddings are computed remotely.
+    pub endpoint: Option<String>,
+    /// The model name sent to the remote endpoint.
+    pub remote_model: Option<String>,
+    /// The environment variable holding the remote endpoint's API key.
+    pub api_key_env: Option<String>,
+    /// The dimension the remote endpoint must return.
+    pub dimension: Option<usize>,
+    /// Texts per forward pass (local) or request (remote).
+    pub batch_size: Option<usize>,
+    /// Tokens per text; longer texts are truncated.
+    pub max_length: Option<usize>,
+    /// Threads for the local model.
+    pub threads: Option<usize>,
+    /// Remote requests in flight.
+    pub concurrency: Option<usize>,
+    /// A directory with an ETIM CSV export; default: the built-in excerpt.
+    pub etim: Option<PathBuf>,
+    /// Read text from media files (default true).
+    pub media: Option<bool>,
+    /// The Tesseract program (default `tesseract`).
+    pub tesseract: Option<String>,
+    /// Tesseract languages (default `deu+eng`).
+    pub ocr_languages: Option<String>,
+    /// OpenAI-compatible chat endpoint for image captions (optional).
+    pub vision_endpoint: Option<String>,
+    pub vision_model: Option<String>,
+    pub vision_api_key_env: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

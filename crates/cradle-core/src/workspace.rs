@@ -8,6 +8,8 @@
 //! <WS>/reports/ingest.txt   the same for people
 //! <WS>/index/search/        full-text index (built by `cradle index`)
 //! <WS>/index/catalog.db     read-only SQLite catalog (built by `cradle index`)
+//! <WS>/index/vectors.idx    ANN index of the chunk embeddings (built by `cradle enrich`)
+//! <WS>/reports/enrich.json  the last enrich's report
 //! <WS>/state/               mutable state of the server
 //! ```
 
@@ -53,6 +55,10 @@ impl Workspace {
 
     pub fn catalog_file(&self) -> PathBuf {
         self.index_dir().join("catalog.db")
+    }
+
+    pub fn vector_index_file(&self) -> PathBuf {
+        self.index_dir().join("vectors.idx")
     }
 
     pub fn state_dir(&self) -> PathBuf {

@@ -196,11 +196,11 @@ fn names(model: &EtimModel, evidence: &Evidence) -> Option<View> {
         if words.is_empty() {
             continue;
         }
-        let found: Vec<(&text::Term, usize, Found)> = model
-            .terms
-            .iter()
-            .filter_map(|term| text::find(term, &words).map(|(at, how)| (term, at, how)))
-            .collect();
+        let found: Vec<(&text::Term, usize, Found)> =
+            text::matches(&model.terms, &model.term_index, &words)
+                .into_iter()
+                .map(|(t, at, how)| (&model.terms[t], at, how))
+                .collect();
         // A word that is itself a class name is no compound of another:
         // "Bodenstrahler" is an in-ground luminaire, not a "Strahler".
         let known: Vec<usize> = found
@@ -253,14 +253,14 @@ fn attributes(model: &EtimModel, evidence: &Evidence) -> Option<View> {
             continue;
         }
         recognised += 1;
-        for (index, class) in classes.iter().enumerate() {
-            if class
-                .features
-                .iter()
-                .any(|f| features.iter().any(|(code, _)| *code == f.feature))
-            {
-                hits[index] += 1.0;
-            }
+        let mut having: Vec<usize> = features
+            .iter()
+            .flat_map(|(code, _)| model.classes_with(code).iter().copied())
+            .collect();
+        having.sort_unstable();
+        having.dedup();
+        for index in having {
+            hits[index] += 1.0;
         }
     }
     if recognised == 0 {

@@ -7,6 +7,7 @@
 
 use crate::model::{EtimModel, FeatureType};
 use crate::text::{fold, tokens};
+use std::collections::HashMap;
 
 /// One attribute of a product as delivered.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -294,6 +295,44 @@ fn split_header(header: &str) -> (&str, Option<&str>) {
     (header.trim(), None)
 }
 
+/// Header words → the features they name, with the reason. Built once per
+/// model: the model's feature descriptions (every language), then the
+/// header table.
+pub(crate) type HeaderIndex = HashMap<Vec<String>, Vec<(String, &'static str)>>;
+
+pub(crate) fn header_index<'f>(features: impl Iterator<Item = &'f crate::Feature>) -> HeaderIndex {
+    let mut index: HeaderIndex = HashMap::new();
+    let mut known = Vec::new();
+    for feature in features {
+        known.push(feature.code.clone());
+        for description in &feature.descriptions {
+            let entry = index.entry(tokens(&description.text)).or_default();
+            if !entry.iter().any(|(c, _)| *c == feature.code) {
+                entry.push((
+                    feature.code.clone(),
+                    "the header is the feature's ETIM name",
+                ));
+            }
+        }
+    }
+    for (code, names) in HEADERS {
+        if !known.iter().any(|k| k == code) {
+            continue;
+        }
+        for name in *names {
+            let entry = index.entry(tokens(name)).or_default();
+            if !entry.iter().any(|(c, _)| c == code) {
+                entry.push((
+                    (*code).to_owned(),
+                    "the header is a known name of the feature",
+                ));
+            }
+        }
+    }
+    index.remove(&Vec::new());
+    index
+}
+
 /// The features an attribute's name designates, whatever the class: ETIM
 /// codes as names, the model's feature descriptions and the header table.
 pub(crate) fn candidates(model: &EtimModel, name: &str) -> Vec<(String, &'static str)> {
@@ -302,35 +341,11 @@ pub(crate) fn candidates(model: &EtimModel, name: &str) -> Vec<(String, &'static
     if model.feature(&code).is_some() {
         return vec![(code, "the attribute is named by its ETIM feature code")];
     }
-    let words = tokens(name);
-    if words.is_empty() {
-        return Vec::new();
-    }
-    let mut found: Vec<(String, &'static str)> = Vec::new();
-    for feature in model.features() {
-        if feature
-            .descriptions
-            .iter()
-            .any(|d| tokens(&d.text) == words)
-        {
-            found.push((
-                feature.code.clone(),
-                "the header is the feature's ETIM name",
-            ));
-        }
-    }
-    for (code, names) in HEADERS {
-        if model.feature(code).is_some()
-            && !found.iter().any(|(c, _)| c == code)
-            && names.iter().any(|n| tokens(n) == words)
-        {
-            found.push((
-                (*code).to_owned(),
-                "the header is a known name of the feature",
-            ));
-        }
-    }
-    found
+    model
+        .headers
+        .get(&tokens(name))
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn parse_bool(text: &str) -> Option<bool> {

@@ -151,6 +151,11 @@ pub struct EtimModel {
     languages: Vec<String>,
     /// Class names and synonyms prepared for matching in product texts.
     pub(crate) terms: Vec<text::Term>,
+    pub(crate) term_index: text::TermIndex,
+    /// Header names of features, for mapping source attributes.
+    pub(crate) headers: crate::features::HeaderIndex,
+    /// Feature code → positions of the classes that have it.
+    feature_classes: HashMap<String, Vec<usize>>,
 }
 
 const CLASS: &str = "ETIMARTCLASS";
@@ -379,6 +384,14 @@ impl EtimModel {
     /// Languages loaded, English first when present.
     pub fn languages(&self) -> &[String] {
         &self.languages
+    }
+
+    /// Positions (in [`EtimModel::classes`]) of the classes with `feature`.
+    pub(crate) fn classes_with(&self, feature: &str) -> &[usize] {
+        self.feature_classes
+            .get(feature)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     pub(crate) fn class_position(&self, code: &str) -> Option<usize> {
@@ -704,6 +717,17 @@ impl Builder {
             .map(|(i, c)| (c.code.clone(), i))
             .collect();
         let terms = text::terms(&classes);
+        let term_index = text::index(&terms);
+        let mut feature_classes: HashMap<String, Vec<usize>> = HashMap::new();
+        for (position, class) in classes.iter().enumerate() {
+            for feature in &class.features {
+                feature_classes
+                    .entry(feature.feature.clone())
+                    .or_default()
+                    .push(position);
+            }
+        }
+        let headers = crate::features::header_index(self.features.values());
         EtimModel {
             classes,
             class_index,
@@ -712,6 +736,9 @@ impl Builder {
             values: self.values,
             languages: self.languages,
             terms,
+            term_index,
+            headers,
+            feature_classes,
         }
     }
 }

@@ -152,70 +152,196 @@ fn read_unguarded(bytes: &[u8], origin: &Origin) -> Result<PdfText, MediaError> 
     Ok(text)
 }
 
+/// Form XObjects drawn inside form XObjects, at most this deep.
+const MAX_FORM_DEPTH: usize = 4;
+
+/// Font name → encoding, for the fonts that have a usable one.
+type Encodings<'a> = BTreeMap<Vec<u8>, Encoding<'a>>;
+
 /// One page's text; `None` when the time limit passed while reading it.
 /// A page whose resources or content cannot be read gives what could be
 /// read (often nothing): one bad page does not lose the others.
 fn page_text(document: &Document, page_id: lopdf::ObjectId, started: Instant) -> Option<String> {
-    let encodings: BTreeMap<Vec<u8>, Encoding> = document
+    let encodings: Encodings = document
         .get_page_fonts(page_id)
-        .map(|fonts| {
-            fonts
-                .into_iter()
-                .filter_map(|(name, font)| {
-                    font.get_font_encoding_with_limit(document, MAX_DECOMPRESSED)
-                        .ok()
-                        .map(|encoding| (name, encoding))
-                })
-                .collect()
-        })
+        .map(|fonts| encodings_of(document, fonts.into_iter()))
         .unwrap_or_default();
+    let mut xobjects = BTreeMap::new();
+    if let Ok((inline, referenced)) = document.get_page_resources(page_id) {
+        let referenced = referenced
+            .into_iter()
+            .filter_map(|id| document.get_dictionary(id).ok());
+        for resources in inline.into_iter().chain(referenced) {
+            collect_xobjects(document, resources, &mut xobjects);
+        }
+    }
     let Ok(content) = document.get_page_content_with_limit(page_id, MAX_DECOMPRESSED) else {
         return Some(String::new());
     };
     let mut walk = Walk {
         text: String::new(),
-        encoding: None,
         line_y: None,
     };
-    for (n, operation) in Content::decode_iter(&content).enumerate() {
-        if n % 4096 == 4095 && started.elapsed() > PDF_TIME_LIMIT {
-            return None;
-        }
-        // A content stream that stops parsing keeps the text before it.
-        let Ok(operation) = operation else { break };
-        walk.operation(&operation.operator, &operation.operands, &encodings);
-        if walk.text.len() > MAX_TEXT_BYTES {
-            break;
-        }
-    }
+    walk.content(document, &content, &encodings, &xobjects, 0, started)?;
     Some(walk.finish())
 }
 
-/// The state of reading one content stream: the text so far, the current
-/// font's encoding and the baseline of the current line.
-struct Walk<'a> {
+fn encodings_of<'a>(
+    document: &'a Document,
+    fonts: impl Iterator<Item = (Vec<u8>, &'a lopdf::Dictionary)>,
+) -> Encodings<'a> {
+    fonts
+        .filter_map(|(name, font)| {
+            font.get_font_encoding_with_limit(document, MAX_DECOMPRESSED)
+                .ok()
+                .map(|encoding| (name, encoding))
+        })
+        .collect()
+}
+
+/// The object a reference points to, or the object itself.
+fn resolve<'a>(document: &'a Document, object: &'a Object) -> Option<&'a Object> {
+    match object {
+        Object::Reference(id) => document.get_object(*id).ok(),
+        object => Some(object),
+    }
+}
+
+/// Adds the `XObject` entries of a resource dictionary (name → object).
+fn collect_xobjects(
+    document: &Document,
+    resources: &lopdf::Dictionary,
+    into: &mut BTreeMap<Vec<u8>, lopdf::ObjectId>,
+) {
+    let Some(Object::Dictionary(xobjects)) = resources
+        .get(b"XObject")
+        .ok()
+        .and_then(|x| resolve(document, x))
+    else {
+        return;
+    };
+    for (name, object) in xobjects.iter() {
+        if let Object::Reference(id) = object {
+            into.entry(name.clone()).or_insert(*id);
+        }
+    }
+}
+
+/// A form XObject's content, fonts and XObjects; `None` for images and
+/// anything unreadable.
+fn form<'a>(
+    document: &'a Document,
+    id: lopdf::ObjectId,
+) -> Option<(Vec<u8>, Encodings<'a>, BTreeMap<Vec<u8>, lopdf::ObjectId>)> {
+    let Ok(Object::Stream(stream)) = document.get_object(id) else {
+        return None;
+    };
+    if stream.dict.get(b"Subtype").and_then(Object::as_name).ok() != Some(b"Form") {
+        return None;
+    }
+    let content = stream
+        .decompressed_content_with_limit(MAX_DECOMPRESSED)
+        .ok()?;
+    let resources = stream
+        .dict
+        .get(b"Resources")
+        .ok()
+        .and_then(|r| resolve(document, r))
+        .and_then(|r| r.as_dict().ok());
+    let mut encodings = Encodings::new();
+    let mut xobjects = BTreeMap::new();
+    if let Some(resources) = resources {
+        if let Some(Object::Dictionary(fonts)) = resources
+            .get(b"Font")
+            .ok()
+            .and_then(|f| resolve(document, f))
+        {
+            let fonts = fonts.iter().filter_map(|(name, font)| {
+                let font = resolve(document, font)?.as_dict().ok()?;
+                Some((name.clone(), font))
+            });
+            encodings = encodings_of(document, fonts);
+        }
+        collect_xobjects(document, resources, &mut xobjects);
+    }
+    Some((content, encodings, xobjects))
+}
+
+/// The state of reading a page: the text so far and the baseline of the
+/// current line.
+struct Walk {
     text: String,
-    encoding: Option<&'a Encoding<'a>>,
     line_y: Option<f32>,
 }
 
 /// A `TJ` adjustment (thousandths of an em) wider than this is a space.
 const TJ_SPACE: f32 = 200.0;
 
-impl<'a> Walk<'a> {
-    fn operation(
+impl Walk {
+    /// Reads one content stream (a page's, or a form's drawn by `Do`);
+    /// `None` when the time limit passed.
+    fn content(
         &mut self,
-        operator: &str,
-        operands: &[Object],
-        encodings: &'a BTreeMap<Vec<u8>, Encoding<'a>>,
-    ) {
-        match operator {
-            "Tf" => {
-                self.encoding = operands
-                    .first()
-                    .and_then(|name| name.as_name().ok())
-                    .and_then(|name| encodings.get(name));
+        document: &Document,
+        content: &[u8],
+        encodings: &Encodings,
+        xobjects: &BTreeMap<Vec<u8>, lopdf::ObjectId>,
+        depth: usize,
+        started: Instant,
+    ) -> Option<()> {
+        let mut encoding = None;
+        for (n, operation) in Content::decode_iter(content).enumerate() {
+            if n % 4096 == 4095 && started.elapsed() > PDF_TIME_LIMIT {
+                return None;
             }
+            // A content stream that stops parsing keeps the text before it.
+            let Ok(operation) = operation else { break };
+            let operands = &operation.operands;
+            match operation.operator.as_str() {
+                "Tf" => {
+                    encoding = operands
+                        .first()
+                        .and_then(|name| name.as_name().ok())
+                        .and_then(|name| encodings.get(name));
+                }
+                "Do" if depth < MAX_FORM_DEPTH => {
+                    let drawn = operands
+                        .first()
+                        .and_then(|name| name.as_name().ok())
+                        .and_then(|name| xobjects.get(name))
+                        .and_then(|id| form(document, *id));
+                    if let Some((content, form_encodings, form_xobjects)) = drawn {
+                        // A form without fonts of its own uses the page's.
+                        let form_encodings = if form_encodings.is_empty() {
+                            encodings
+                        } else {
+                            &form_encodings
+                        };
+                        self.newline();
+                        self.line_y = None;
+                        self.content(
+                            document,
+                            &content,
+                            form_encodings,
+                            &form_xobjects,
+                            depth + 1,
+                            started,
+                        )?;
+                        self.newline();
+                        self.line_y = None;
+                    }
+                }
+                operator => self.operation(operator, operands, encoding),
+            }
+            if self.text.len() > MAX_TEXT_BYTES {
+                break;
+            }
+        }
+        Some(())
+    }
+
+    fn operation(&mut self, operator: &str, operands: &[Object], encoding: Option<&Encoding>) {
+        match operator {
             "Tm" => {
                 let y = operands.get(5).and_then(|y| y.as_float().ok());
                 self.move_to(y);
@@ -233,14 +359,14 @@ impl<'a> Walk<'a> {
                 }
             }
             "T*" => self.newline(),
-            "Tj" => self.show(operands.first()),
+            "Tj" => self.show(operands.first(), encoding),
             "'" => {
                 self.newline();
-                self.show(operands.first());
+                self.show(operands.first(), encoding);
             }
             "\"" => {
                 self.newline();
-                self.show(operands.get(2));
+                self.show(operands.get(2), encoding);
             }
             "TJ" => {
                 let Some(Ok(parts)) = operands.first().map(Object::as_array) else {
@@ -248,7 +374,7 @@ impl<'a> Walk<'a> {
                 };
                 for part in parts {
                     match part {
-                        Object::String(..) => self.show(Some(part)),
+                        Object::String(..) => self.show(Some(part), encoding),
                         number => {
                             if number.as_float().is_ok_and(|n| n < -TJ_SPACE) {
                                 self.space();
@@ -270,22 +396,27 @@ impl<'a> Walk<'a> {
         self.line_y = y;
     }
 
-    fn show(&mut self, string: Option<&Object>) {
+    fn show(&mut self, string: Option<&Object>, encoding: Option<&Encoding>) {
         let Some(Ok(bytes)) = string.map(Object::as_str) else {
             return;
         };
-        let decoded = match self.encoding {
+        let decoded = match encoding {
             Some(encoding) => Document::decode_text(encoding, bytes).ok(),
             None => None,
         };
+        // Line breaks come from the text's positions, not from control
+        // characters inside strings: those become spaces.
+        let visible = |c: char| if c.is_control() { ' ' } else { c };
         match decoded {
-            Some(text) => self.text.extend(text.chars().filter(|c| *c != '\0')),
-            // No usable font encoding: the bytes as Latin-1, printable only.
+            Some(text) => self
+                .text
+                .extend(text.chars().filter(|c| *c != '\0').map(visible)),
+            // No usable font encoding: the bytes as Latin-1.
             None => self.text.extend(
                 bytes
                     .iter()
-                    .map(|b| char::from(*b))
-                    .filter(|c| !c.is_control()),
+                    .filter(|b| **b != 0)
+                    .map(|b| visible(char::from(*b))),
             ),
         }
     }

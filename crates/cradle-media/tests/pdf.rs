@@ -141,6 +141,70 @@ fn lines_and_kerned_words() {
 }
 
 #[test]
+fn text_inside_form_xobjects_is_read() {
+    // A footer drawn as a form, which draws a nested form; the page has
+    // one line of its own.
+    let mut document = pdf(vec![vec![
+        Operation::new("BT", vec![]),
+        Operation::new("Tf", vec!["F1".into(), 12.into()]),
+        Operation::new("Td", vec![56.into(), 780.into()]),
+        Operation::new("Tj", vec![Object::string_literal("Datenblatt")]),
+        Operation::new("ET", vec![]),
+        Operation::new("Do", vec!["Fm1".into()]),
+    ]]);
+    let content = |text: &str, inner: Option<&str>| {
+        let mut operations = vec![
+            Operation::new("BT", vec![]),
+            Operation::new("Tf", vec!["F1".into(), 8.into()]),
+            Operation::new("Td", vec![56.into(), 40.into()]),
+            Operation::new("Tj", vec![Object::string_literal(text)]),
+            Operation::new("ET", vec![]),
+        ];
+        if let Some(name) = inner {
+            operations.push(Operation::new("Do", vec![name.into()]));
+        }
+        Content { operations }.encode().unwrap()
+    };
+    let inner = document.add_object(Stream::new(
+        dictionary! { "Type" => "XObject", "Subtype" => "Form", "BBox" => vec![0.into(), 0.into(), 595.into(), 842.into()] },
+        content("Seite 1 von 1", None),
+    ));
+    let outer = document.add_object(Stream::new(
+        dictionary! {
+            "Type" => "XObject",
+            "Subtype" => "Form",
+            "BBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+            "Resources" => dictionary! { "XObject" => dictionary! { "Fm2" => inner } },
+        },
+        content("Luxwerk GmbH", Some("Fm2")),
+    ));
+    // The form is named in the page tree's resources, beside the font.
+    let pages_id = document
+        .catalog()
+        .unwrap()
+        .get(b"Pages")
+        .unwrap()
+        .as_reference()
+        .unwrap();
+    let resources_id = document
+        .get_dictionary(pages_id)
+        .unwrap()
+        .get(b"Resources")
+        .unwrap()
+        .as_reference()
+        .unwrap();
+    document
+        .get_dictionary_mut(resources_id)
+        .unwrap()
+        .set("XObject", dictionary! { "Fm1" => outer });
+    let text = pdf_text(&bytes(document)).unwrap();
+    assert_eq!(
+        text.pages,
+        vec!["Datenblatt\nLuxwerk GmbH\nSeite 1 von 1\n"]
+    );
+}
+
+#[test]
 fn a_password_is_an_error_and_an_empty_one_is_not() {
     let error = pdf_text(&encrypted("secret")).unwrap_err();
     assert!(

@@ -73,7 +73,9 @@ fn perturbed(vectors: &[f32], dimension: usize, amount: f32, seed: u64) -> Vec<f
 }
 
 fn keys(count: usize) -> Vec<String> {
-    (0..count).map(|row| format!("A-{row:05}#{}", row % 3)).collect()
+    (0..count)
+        .map(|row| format!("A-{row:05}#{}", row % 3))
+        .collect()
 }
 
 const META: &str = r#"{"model":"synthetic","dimension":64}"#;
@@ -239,12 +241,22 @@ fn dimension_mismatches_are_clear_errors() {
     ));
 
     let other = dir.path().join("other.idx");
-    let shape = build(&other, 16, &keys(3), &vectors[..16 * 2], "{}", &BuildParams::default());
+    let shape = build(
+        &other,
+        16,
+        &keys(3),
+        &vectors[..16 * 2],
+        "{}",
+        &BuildParams::default(),
+    );
     assert!(matches!(shape, Err(VectorError::InputShape { .. })));
     let mut long = vectors[..16].to_vec();
     long[0] += 0.5;
     let error = build(&other, 16, &keys(1), &long, "{}", &BuildParams::default()).unwrap_err();
-    assert!(matches!(error, VectorError::NotUnitLength { row: 0, .. }), "{error}");
+    assert!(
+        matches!(error, VectorError::NotUnitLength { row: 0, .. }),
+        "{error}"
+    );
     assert!(matches!(
         build(&other, 0, &[], &[], "{}", &BuildParams::default()),
         Err(VectorError::ZeroDimension)
@@ -266,7 +278,10 @@ fn truncated_and_damaged_files_are_errors_naming_the_file() {
     let check = |contents: &[u8], what: &str| {
         std::fs::write(&damaged, contents).unwrap();
         let error = VectorIndex::open(&damaged).expect_err(what);
-        assert!(matches!(error, VectorError::Corrupt { .. }), "{what}: {error}");
+        assert!(
+            matches!(error, VectorError::Corrupt { .. }),
+            "{what}: {error}"
+        );
         let message = error.to_string();
         assert!(message.contains("damaged.idx"), "{what}: {message}");
         assert!(message.contains("hint:"), "{what}: {message}");
@@ -288,7 +303,8 @@ fn truncated_and_damaged_files_are_errors_naming_the_file() {
     check(&count, "count (caught by the checksum)");
 
     // The row table (right after the vectors) naming a row twice.
-    let rows_at = u64::from_le_bytes(bytes[48 + 5 * 16..48 + 5 * 16 + 8].try_into().unwrap()) as usize;
+    let rows_at =
+        u64::from_le_bytes(bytes[48 + 5 * 16..48 + 5 * 16 + 8].try_into().unwrap()) as usize;
     let mut rows = bytes.clone();
     rows.copy_within(rows_at + 4..rows_at + 8, rows_at);
     check(&rows, "row table");
@@ -305,14 +321,40 @@ fn the_same_input_gives_the_same_bytes() {
     let vectors = clustered(4_000, dimension, 40, 13);
     let first = dir.path().join("first.idx");
     let second = dir.path().join("second.idx");
-    build(&first, dimension, &keys(4_000), &vectors, META, &BuildParams::default()).unwrap();
-    build(&second, dimension, &keys(4_000), &vectors, META, &BuildParams::default()).unwrap();
-    assert_eq!(std::fs::read(&first).unwrap(), std::fs::read(&second).unwrap());
+    build(
+        &first,
+        dimension,
+        &keys(4_000),
+        &vectors,
+        META,
+        &BuildParams::default(),
+    )
+    .unwrap();
+    build(
+        &second,
+        dimension,
+        &keys(4_000),
+        &vectors,
+        META,
+        &BuildParams::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read(&first).unwrap(),
+        std::fs::read(&second).unwrap()
+    );
 
     // Rebuilding over an existing index replaces it whole and leaves no
     // temporary file behind.
-    build(&first, dimension, &keys(10), &vectors[..10 * dimension], META, &BuildParams::default())
-        .unwrap();
+    build(
+        &first,
+        dimension,
+        &keys(10),
+        &vectors[..10 * dimension],
+        META,
+        &BuildParams::default(),
+    )
+    .unwrap();
     assert_eq!(VectorIndex::open(&first).unwrap().len(), 10);
     let names: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()

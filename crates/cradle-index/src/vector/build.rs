@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use super::error::VectorError;
 use super::format::{Header, Section};
-use super::kernels::{dot_f32, dots_f32, quantize};
+use super::kernels::{dot_f32, dots_f32, dots4_f32, quantize};
 
 /// How far a vector's length may be from 1 before the build refuses it.
 const UNIT_TOLERANCE: f32 = 1e-2;
@@ -171,7 +171,7 @@ pub fn build(
         return Err(VectorError::ZeroDimension);
     }
     let count = keys.len();
-    let expected = count.checked_mul(dimension).unwrap_or(usize::MAX);
+    let expected = count.saturating_mul(dimension);
     if vectors.len() != expected {
         return Err(VectorError::InputShape {
             dimension,
@@ -293,7 +293,11 @@ pub fn build(
     })
 }
 
-fn check_unit_length(keys: &[String], vectors: &[f32], dimension: usize) -> Result<(), VectorError> {
+fn check_unit_length(
+    keys: &[String],
+    vectors: &[f32],
+    dimension: usize,
+) -> Result<(), VectorError> {
     let bad = vectors
         .par_chunks(dimension)
         .map(|vector| dot_f32(vector, vector).sqrt())
@@ -331,7 +335,12 @@ impl SplitMix {
 
 /// Spherical k-means: returns `lists` unit-length centroids (row-major) and
 /// the number of iterations run.
-fn train(vectors: &[f32], dimension: usize, lists: usize, params: &BuildParams) -> (Vec<f32>, usize) {
+fn train(
+    vectors: &[f32],
+    dimension: usize,
+    lists: usize,
+    params: &BuildParams,
+) -> (Vec<f32>, usize) {
     let count = vectors.len() / dimension;
     if lists == 0 {
         return (Vec::new(), 0);
@@ -391,12 +400,7 @@ fn train(vectors: &[f32], dimension: usize, lists: usize, params: &BuildParams) 
         let empty: Vec<usize> = (0..lists).filter(|&list| sizes[list] == 0).collect();
         if !empty.is_empty() {
             let mut worst: Vec<usize> = (0..assignment.len()).collect();
-            worst.sort_by(|&a, &b| {
-                assignment[a]
-                    .1
-                    .total_cmp(&assignment[b].1)
-                    .then(a.cmp(&b))
-            });
+            worst.sort_by(|&a, &b| assignment[a].1.total_cmp(&assignment[b].1).then(a.cmp(&b)));
             for (list, index) in empty.into_iter().zip(worst) {
                 let row = &sample_vectors[index * dimension..(index + 1) * dimension];
                 centroids[list * dimension..(list + 1) * dimension].copy_from_slice(row);
@@ -412,27 +416,41 @@ fn train(vectors: &[f32], dimension: usize, lists: usize, params: &BuildParams) 
 }
 
 /// The nearest centroid (largest dot product, the lower list on a tie) of
-/// every vector, with that dot product; in parallel, in row order.
-fn assign(
-    vectors: &[f32],
-    dimension: usize,
-    centroids: &[f32]) -> Vec<(u32, f32)> {
+/// every vector, with that dot product; in parallel, in row order. Rows
+/// go four at a time through the kernel, so each centroid is read once per
+/// four rows.
+fn assign(vectors: &[f32], dimension: usize, centroids: &[f32]) -> Vec<(u32, f32)> {
     if centroids.is_empty() {
         return Vec::new();
     }
     vectors
-        .par_chunks(dimension)
-        .with_min_len(64)
-        .map_init(Vec::new, |scores, vector| {
-            dots_f32(vector, centroids, dimension, scores);
-            let mut best = (0u32, f32::NEG_INFINITY);
-            for (list, &score) in scores.iter().enumerate() {
-                if score > best.1 {
-                    best = (list as u32, score);
+        .par_chunks(4 * dimension)
+        .with_min_len(16)
+        .map_init(Vec::new, |scores, block| {
+            let rows: Vec<&[f32]> = block.chunks_exact(dimension).collect();
+            let mut best = vec![(0u32, f32::NEG_INFINITY); rows.len()];
+            if let [a, b, c, d] = rows[..] {
+                dots4_f32([a, b, c, d], centroids, dimension, scores);
+                for (list, four) in scores.chunks_exact(4).enumerate() {
+                    for (slot, &score) in best.iter_mut().zip(four) {
+                        if score > slot.1 {
+                            *slot = (list as u32, score);
+                        }
+                    }
+                }
+            } else {
+                for (slot, row) in best.iter_mut().zip(&rows) {
+                    dots_f32(row, centroids, dimension, scores);
+                    for (list, &score) in scores.iter().enumerate() {
+                        if score > slot.1 {
+                            *slot = (list as u32, score);
+                        }
+                    }
                 }
             }
             best
         })
+        .flat_map_iter(Vec::into_iter)
         .collect()
 }
 

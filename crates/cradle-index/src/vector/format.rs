@@ -189,7 +189,9 @@ impl Header {
         }
         let header_bytes = u32_at(bytes, 12) as usize;
         if header_bytes != HEADER_BYTES {
-            return Err(format!("header size {header_bytes}, expected {HEADER_BYTES}"));
+            return Err(format!(
+                "header size {header_bytes}, expected {HEADER_BYTES}"
+            ));
         }
         let header = Header {
             dimension: u32_at(bytes, 16),
@@ -215,10 +217,7 @@ impl Header {
             return Err(format!("{} vectors, more than rows can number", self.count));
         }
         if (self.count == 0) != (self.lists == 0) || u64::from(self.lists) > self.count.max(1) {
-            return Err(format!(
-                "{} lists for {} vectors",
-                self.lists, self.count
-            ));
+            return Err(format!("{} lists for {} vectors", self.lists, self.count));
         }
         let key_bytes = self.length(Section::KeyBytes);
         let meta_bytes = self.length(Section::Meta);
@@ -231,9 +230,7 @@ impl Header {
         )
         .ok_or_else(|| "the section sizes overflow".to_string())?;
         let mut previous_end = HEADER_BYTES as u64;
-        for (section, (range, want)) in Section::ALL
-            .iter()
-            .zip(self.sections.iter().zip(expected))
+        for (section, (range, want)) in Section::ALL.iter().zip(self.sections.iter().zip(expected))
         {
             let length = range.end - range.start;
             if length != want {

@@ -82,7 +82,9 @@ impl VectorIndex {
             map,
         };
         index.validate().map_err(corrupt)?;
-        index.map.advise_random(index.header.range(Section::Vectors));
+        index
+            .map
+            .advise_random(index.header.range(Section::Vectors));
         Ok(index)
     }
 
@@ -112,7 +114,11 @@ impl VectorIndex {
         for &row in self.u32s(Section::Rows) {
             match seen.get_mut(row as usize) {
                 Some(slot) if !*slot => *slot = true,
-                _ => return Err(format!("the row table names row {row} twice or out of range")),
+                _ => {
+                    return Err(format!(
+                        "the row table names row {row} twice or out of range"
+                    ));
+                }
             }
         }
         let keys = std::str::from_utf8(self.bytes(Section::KeyBytes))
@@ -121,7 +127,9 @@ impl VectorIndex {
         if key_starts.first() != Some(&0)
             || key_starts.last() != Some(&(keys.len() as u64))
             || key_starts.windows(2).any(|pair| pair[0] > pair[1])
-            || key_starts.iter().any(|&at| !keys.is_char_boundary(at as usize))
+            || key_starts
+                .iter()
+                .any(|&at| !keys.is_char_boundary(at as usize))
         {
             return Err("the key table does not divide the keys".to_string());
         }
@@ -291,8 +299,8 @@ impl VectorIndex {
         queries: &[f32],
         k: usize,
     ) -> Result<Vec<Vec<VectorHit>>, VectorError> {
-        if queries.len() % self.dimension != 0 {
-            return Err(self.mismatch(queries.len() % self.dimension));
+        if !queries.len().is_multiple_of(self.dimension) {
+            return Err(self.mismatch(queries.len()));
         }
         let prepared = queries
             .chunks(self.dimension)
@@ -367,7 +375,12 @@ impl VectorIndex {
 
         // Lists by the similarity of their centroid, best first.
         let mut centroid_scores = Vec::with_capacity(self.lists);
-        dots_f32(&query, self.f32s(Section::Centroids), dimension, &mut centroid_scores);
+        dots_f32(
+            &query,
+            self.f32s(Section::Centroids),
+            dimension,
+            &mut centroid_scores,
+        );
         let mut order: Vec<u32> = (0..self.lists as u32).collect();
         let by_score = |a: &u32, b: &u32| {
             centroid_scores[*b as usize]
@@ -490,6 +503,10 @@ impl TopK {
 
     fn into_sorted(self) -> Vec<VectorHit> {
         // Ascending by `Worst` is best first.
-        self.heap.into_sorted_vec().into_iter().map(|w| w.0).collect()
+        self.heap
+            .into_sorted_vec()
+            .into_iter()
+            .map(|w| w.0)
+            .collect()
     }
 }

@@ -157,6 +157,15 @@ const MAX_FORM_DEPTH: usize = 4;
 
 /// Font name → encoding, for the fonts that have a usable one.
 type Encodings<'a> = BTreeMap<Vec<u8>, Encoding<'a>>;
+/// XObject name → object.
+type XObjects = BTreeMap<Vec<u8>, lopdf::ObjectId>;
+
+/// What a form XObject draws with.
+struct Form<'a> {
+    content: Vec<u8>,
+    encodings: Encodings<'a>,
+    xobjects: XObjects,
+}
 
 /// One page's text; `None` when the time limit passed while reading it.
 /// A page whose resources or content cannot be read gives what could be
@@ -166,7 +175,7 @@ fn page_text(document: &Document, page_id: lopdf::ObjectId, started: Instant) ->
         .get_page_fonts(page_id)
         .map(|fonts| encodings_of(document, fonts.into_iter()))
         .unwrap_or_default();
-    let mut xobjects = BTreeMap::new();
+    let mut xobjects = XObjects::new();
     if let Ok((inline, referenced)) = document.get_page_resources(page_id) {
         let referenced = referenced
             .into_iter()
@@ -208,11 +217,7 @@ fn resolve<'a>(document: &'a Document, object: &'a Object) -> Option<&'a Object>
 }
 
 /// Adds the `XObject` entries of a resource dictionary (name → object).
-fn collect_xobjects(
-    document: &Document,
-    resources: &lopdf::Dictionary,
-    into: &mut BTreeMap<Vec<u8>, lopdf::ObjectId>,
-) {
+fn collect_xobjects(document: &Document, resources: &lopdf::Dictionary, into: &mut XObjects) {
     let Some(Object::Dictionary(xobjects)) = resources
         .get(b"XObject")
         .ok()
@@ -229,10 +234,7 @@ fn collect_xobjects(
 
 /// A form XObject's content, fonts and XObjects; `None` for images and
 /// anything unreadable.
-fn form<'a>(
-    document: &'a Document,
-    id: lopdf::ObjectId,
-) -> Option<(Vec<u8>, Encodings<'a>, BTreeMap<Vec<u8>, lopdf::ObjectId>)> {
+fn form(document: &Document, id: lopdf::ObjectId) -> Option<Form<'_>> {
     let Ok(Object::Stream(stream)) = document.get_object(id) else {
         return None;
     };
@@ -249,7 +251,7 @@ fn form<'a>(
         .and_then(|r| resolve(document, r))
         .and_then(|r| r.as_dict().ok());
     let mut encodings = Encodings::new();
-    let mut xobjects = BTreeMap::new();
+    let mut xobjects = XObjects::new();
     if let Some(resources) = resources {
         if let Some(Object::Dictionary(fonts)) = resources
             .get(b"Font")
@@ -264,7 +266,11 @@ fn form<'a>(
         }
         collect_xobjects(document, resources, &mut xobjects);
     }
-    Some((content, encodings, xobjects))
+    Some(Form {
+        content,
+        encodings,
+        xobjects,
+    })
 }
 
 /// The state of reading a page: the text so far and the baseline of the
@@ -285,7 +291,7 @@ impl Walk {
         document: &Document,
         content: &[u8],
         encodings: &Encodings,
-        xobjects: &BTreeMap<Vec<u8>, lopdf::ObjectId>,
+        xobjects: &XObjects,
         depth: usize,
         started: Instant,
     ) -> Option<()> {
@@ -310,20 +316,20 @@ impl Walk {
                         .and_then(|name| name.as_name().ok())
                         .and_then(|name| xobjects.get(name))
                         .and_then(|id| form(document, *id));
-                    if let Some((content, form_encodings, form_xobjects)) = drawn {
+                    if let Some(form) = drawn {
                         // A form without fonts of its own uses the page's.
-                        let form_encodings = if form_encodings.is_empty() {
+                        let form_encodings = if form.encodings.is_empty() {
                             encodings
                         } else {
-                            &form_encodings
+                            &form.encodings
                         };
                         self.newline();
                         self.line_y = None;
                         self.content(
                             document,
-                            &content,
+                            &form.content,
                             form_encodings,
-                            &form_xobjects,
+                            &form.xobjects,
                             depth + 1,
                             started,
                         )?;

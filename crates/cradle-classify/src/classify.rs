@@ -1,13 +1,13 @@
 //! Choosing a product's ETIM class from what is known about it.
 //!
-//! A valid class code in the delivery wins. Otherwise three kinds of evidence
-//! each give a distribution over classes and a strength: neighbour votes
-//! (similar, already classified products of the same customer), class names
-//! and synonyms found in the product's texts, and attribute evidence (which
-//! classes have features for the attributes the product has). The class with
-//! the largest strength-weighted share wins; its confidence is that share,
-//! discounted when little evidence is present, so it drops when sources
-//! disagree.
+//! A valid class code in the delivery wins. Otherwise neighbour votes
+//! (similar, already classified products of the same customer) and class
+//! names and synonyms found in the product's texts each give a share per
+//! class and a strength; attribute evidence weighs every class by how well
+//! its feature map fits the product's attributes (and votes alone only when
+//! nothing else is known). The best class's confidence is its share of the
+//! votes, weighed by its fit and discounted when the evidence is thin, so
+//! it drops when sources disagree.
 
 use crate::features::candidates;
 use crate::model::EtimModel;
@@ -237,10 +237,20 @@ fn names(model: &EtimModel, evidence: &Evidence) -> Option<View> {
     })
 }
 
-/// Classes that have features for the product's attributes: a product with
-/// luminous flux and colour temperature is a luminaire, not a driver. Only
-/// separates classes whose feature maps differ, so it is a weak source.
-fn attributes(model: &EtimModel, evidence: &Evidence) -> Option<View> {
+/// Attribute evidence: how well each class's feature map covers the
+/// attributes the product has. A product with luminous flux and colour
+/// temperature is a luminaire, not a driver; which luminaire, attributes
+/// rarely say.
+struct Compatibility {
+    /// Per class, 0..1: the share of recognised attributes the class has
+    /// features for, sharpened so that missing ones weigh.
+    fit: Vec<f32>,
+    /// How much the attributes tell classes apart (0 when every class fits
+    /// equally).
+    strength: f32,
+}
+
+fn attributes(model: &EtimModel, evidence: &Evidence) -> Option<Compatibility> {
     let classes = model.classes();
     let mut hits = vec![0.0f32; classes.len()];
     let mut recognised = 0usize;
@@ -266,57 +276,86 @@ fn attributes(model: &EtimModel, evidence: &Evidence) -> Option<View> {
     if recognised == 0 {
         return None;
     }
-    let fractions: Vec<f32> = hits.iter().map(|h| h / recognised as f32).collect();
-    let best = fractions.iter().cloned().fold(0.0f32, f32::max);
-    let worst = fractions.iter().cloned().fold(1.0f32, f32::min);
-    // Sharpened: classes that miss some of the attributes fall behind fast.
-    let shares = normalised(fractions.iter().map(|f| f.powi(8)).collect())?;
+    let fit: Vec<f32> = hits
+        .iter()
+        .map(|h| (h / recognised as f32).powi(4))
+        .collect();
+    let best = fit.iter().cloned().fold(0.0f32, f32::max);
+    let worst = fit.iter().cloned().fold(1.0f32, f32::min);
     let strength = 0.5 * (recognised as f32 / 4.0).min(1.0) * (best - worst);
-    (strength > 0.0).then_some(View {
-        source: Source::Attributes,
-        shares,
-        strength,
-    })
+    (strength > 0.0).then_some(Compatibility { fit, strength })
 }
 
-/// The blind classification: all evidence but the delivered code.
-fn blind(model: &EtimModel, evidence: &Evidence) -> Option<(Vec<(usize, f32)>, Source)> {
-    let views: Vec<View> = [
-        neighbours(model, evidence),
-        names(model, evidence),
-        attributes(model, evidence),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    let weight: f32 = views.iter().map(|v| v.strength).sum();
-    if weight <= 0.0 {
-        return None;
-    }
-    let mut combined = vec![0.0f32; model.classes().len()];
-    for view in &views {
-        for (c, share) in combined.iter_mut().zip(&view.shares) {
-            *c += view.strength * share;
-        }
-    }
-    // Thin evidence (one weak source) cannot be sure even when unanimous.
-    let coverage = 1.0 - (-1.5 * weight).exp();
-    let mut ranked: Vec<(usize, f32)> = combined
+/// Thin evidence cannot be sure even when unanimous: one name in one text
+/// gives about 0.75, names and close neighbours together over 0.9.
+fn coverage(weight: f32) -> f32 {
+    1.0 - (-1.5 * weight).exp()
+}
+
+fn ranked(scores: &[f32]) -> Vec<(usize, f32)> {
+    let mut ranked: Vec<(usize, f32)> = scores
         .iter()
         .enumerate()
-        .map(|(i, c)| (i, (c / weight * coverage).clamp(0.0, 1.0)))
+        .map(|(i, c)| (i, c.clamp(0.0, 1.0)))
         .filter(|(_, c)| *c > 0.0)
         .collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    ranked
+}
+
+/// The blind classification: all evidence but the delivered code. Names
+/// and neighbours vote; attributes weigh each class by how well it fits
+/// (and vote alone only when nothing else is known).
+fn blind(model: &EtimModel, evidence: &Evidence) -> Option<(Vec<(usize, f32)>, Source)> {
+    let views: Vec<View> = [neighbours(model, evidence), names(model, evidence)]
+        .into_iter()
+        .flatten()
+        .collect();
+    let fit = attributes(model, evidence);
+    let weight: f32 = views.iter().map(|v| v.strength).sum();
+    if weight <= 0.0 {
+        let fit = fit?;
+        let total: f32 = fit.fit.iter().sum();
+        let scale = coverage(fit.strength) / total;
+        let ranked = ranked(&fit.fit.iter().map(|f| f * scale).collect::<Vec<_>>());
+        return (!ranked.is_empty()).then_some((ranked, Source::Attributes));
+    }
+    let mut votes = vec![0.0f32; model.classes().len()];
+    for view in &views {
+        for (vote, share) in votes.iter_mut().zip(&view.shares) {
+            *vote += view.strength * share;
+        }
+    }
+    let strength = weight + fit.as_ref().map_or(0.0, |f| f.strength);
+    let scale = coverage(strength) / weight;
+    let scores: Vec<f32> = match &fit {
+        Some(fit) => votes
+            .iter()
+            .zip(&fit.fit)
+            .map(|(v, f)| v * f * scale)
+            .collect(),
+        None => votes.iter().map(|v| v * scale).collect(),
+    };
+    let ranked = ranked(&scores);
     let top = ranked.first()?.0;
-    let source = views
+    // Attributes decided if the votes alone would not have chosen this
+    // class (another class had as many votes or more).
+    let by_votes = votes
         .iter()
-        .max_by(|a, b| {
-            (a.strength * a.shares[top])
-                .total_cmp(&(b.strength * b.shares[top]))
-                .then(b.source.cmp(&a.source))
-        })
-        .map(|v| v.source)?;
+        .enumerate()
+        .all(|(i, v)| i == top || *v < votes[top]);
+    let source = if !by_votes {
+        Source::Attributes
+    } else {
+        views
+            .iter()
+            .max_by(|a, b| {
+                (a.strength * a.shares[top])
+                    .total_cmp(&(b.strength * b.shares[top]))
+                    .then(b.source.cmp(&a.source))
+            })
+            .map(|v| v.source)?
+    };
     Some((ranked, source))
 }
 

@@ -188,6 +188,27 @@ fn attributes_tell_luminaires_from_drivers() {
     let found = classify(&model, &evidence).unwrap();
     assert_eq!(found.class, "EC000301");
     assert_eq!(found.source, Source::Names);
+    assert!(found.confidence > 0.7, "{found:?}");
+
+    // Votes split between a luminaire and a driver: the attributes decide.
+    let neighbours = [("EC002710".to_owned(), 0.9), ("EC001744".to_owned(), 0.9)];
+    let evidence = Evidence {
+        attributes: &attributes,
+        neighbours: &neighbours,
+        ..Evidence::default()
+    };
+    let found = classify(&model, &evidence).unwrap();
+    assert_eq!(found.class, "EC001744");
+    assert_eq!(found.source, Source::Attributes);
+
+    // A name the attributes contradict leaves little confidence.
+    let evidence = Evidence {
+        texts: vec!["LED-Treiber DRIVE 350"],
+        attributes: &attributes,
+        ..Evidence::default()
+    };
+    let found = classify(&model, &evidence).unwrap();
+    assert!(found.confidence < 0.2, "{found:?}");
 }
 
 #[test]

@@ -12,12 +12,14 @@ use serde::{Deserialize, Serialize};
 mod error;
 pub mod hub;
 pub mod local;
+mod location;
 pub mod remote;
 mod service;
 mod spec;
 
 pub use error::EmbedError;
 pub use local::{LocalEmbedder, LocalOptions};
+pub use location::ModelLocation;
 pub use remote::{RemoteEmbedder, RemoteOptions};
 pub use service::EmbedService;
 pub use spec::{ModelSpec, default_model_dir, open};

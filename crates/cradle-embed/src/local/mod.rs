@@ -11,6 +11,7 @@
 //! only to its own longest text, so that short texts do not pay for long
 //! ones; batches run in parallel on a pool of `threads` threads.
 
+mod kernels;
 mod model;
 mod weights;
 
@@ -23,7 +24,7 @@ use sha2::{Digest, Sha256};
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
 use crate::{EmbedError, Embedder, ModelInfo, Role};
-use model::{Batch, Config, Encoder, Family};
+use model::{Config, Encoder, Family, Tokens};
 
 /// How the local backend runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -238,46 +239,6 @@ impl LocalEmbedder {
             Role::Passage => &self.passage_prefix,
         }
     }
-
-    fn embed_batch(
-        &self,
-        encodings: &[&tokenizers::Encoding],
-    ) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let rows = encodings.len();
-        let length = encodings.iter().map(|e| e.len()).max().unwrap_or(0).max(1);
-        let mut batch = Batch {
-            ids: vec![0; rows * length],
-            type_ids: vec![0; rows * length],
-            mask: vec![0.0; rows * length],
-            rows,
-            length,
-        };
-        for (row, encoding) in encodings.iter().enumerate() {
-            let start = row * length;
-            let n = encoding.len();
-            batch.ids[start..start + n].copy_from_slice(encoding.get_ids());
-            batch.type_ids[start..start + n].copy_from_slice(encoding.get_type_ids());
-            batch.mask[start..start + n].fill(1.0);
-        }
-        let compute = |step| {
-            let model = self.info.name.clone();
-            move |source| EmbedError::Compute {
-                model,
-                step,
-                source: Box::new(source),
-            }
-        };
-        let hidden = self
-            .encoder
-            .forward(&batch)
-            .map_err(compute("the encoder"))?;
-        let pooled = model::pool(&hidden, &batch, self.pooling).map_err(compute("pooling"))?;
-        let mut vectors = pooled
-            .to_vec2::<f32>()
-            .map_err(compute("reading the result"))?;
-        vectors.iter_mut().for_each(|v| crate::normalize(v));
-        Ok(vectors)
-    }
 }
 
 impl Embedder for LocalEmbedder {
@@ -308,14 +269,27 @@ impl Embedder for LocalEmbedder {
                 .chunks(self.batch_size)
                 .map(<[usize]>::to_vec)
                 .collect();
-            let results: Vec<Vec<Vec<f32>>> = batches
-                .par_iter()
-                .map(|indices| {
-                    let batch: Vec<&tokenizers::Encoding> =
-                        indices.iter().map(|&i| &encodings[i]).collect();
-                    self.embed_batch(&batch)
-                })
-                .collect::<Result<_, _>>()?;
+            // Enough batches for every thread: one batch per thread at a time,
+            // each product single-threaded (no synchronisation inside a
+            // layer). Fewer (a query, a handful of texts): the threads share
+            // each product instead.
+            let threads = self.pool.current_num_threads();
+            let inner_threads = if batches.len() >= threads { 1 } else { threads };
+            let run = |indices: &Vec<usize>| {
+                let texts: Vec<Tokens<'_>> = indices
+                    .iter()
+                    .map(|&i| Tokens {
+                        ids: encodings[i].get_ids(),
+                        type_ids: encodings[i].get_type_ids(),
+                    })
+                    .collect();
+                self.encoder.embed(&texts, self.pooling, inner_threads)
+            };
+            let results: Vec<Vec<Vec<f32>>> = if inner_threads == 1 {
+                batches.par_iter().with_max_len(1).map(run).collect()
+            } else {
+                batches.iter().map(run).collect()
+            };
             let mut out = vec![Vec::new(); texts.len()];
             for (indices, vectors) in batches.iter().zip(results) {
                 for (&i, vector) in indices.iter().zip(vectors) {

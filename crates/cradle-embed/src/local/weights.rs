@@ -56,7 +56,7 @@ impl Weights {
     }
 
     /// The tensor `name` (without prefix) as f32 on the CPU.
-    pub(crate) fn get(&self, name: &str) -> Result<Tensor, EmbedError> {
+    fn get(&self, name: &str) -> Result<Tensor, EmbedError> {
         let full = format!("{}{name}", self.prefix);
         let error = |source| EmbedError::Weights {
             path: self.path.clone(),
@@ -67,14 +67,71 @@ impl Weights {
         tensor.to_dtype(DType::F32).map_err(error)
     }
 
+    fn values(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>, EmbedError> {
+        let tensor = self.get(name)?;
+        if tensor.dims() != shape {
+            return Err(EmbedError::Weights {
+                path: self.path.clone(),
+                what: format!(
+                    "tensor `{}{name}` has shape {:?}, config.json implies {shape:?}",
+                    self.prefix,
+                    tensor.dims()
+                ),
+                source: Box::new(candle_core::Error::Msg("shape mismatch".into())),
+            });
+        }
+        tensor
+            .flatten_all()
+            .and_then(|t| t.to_vec1::<f32>())
+            .map_err(|source| EmbedError::Weights {
+                path: self.path.clone(),
+                what: format!("tensor `{}{name}`", self.prefix),
+                source: Box::new(source),
+            })
+    }
+
+    /// A `rows × cols` matrix, row-major.
+    pub(crate) fn matrix(
+        &self,
+        name: &str,
+        rows: usize,
+        cols: usize,
+    ) -> Result<Vec<f32>, EmbedError> {
+        self.values(name, &[rows, cols])
+    }
+
+    pub(crate) fn vector(&self, name: &str, len: usize) -> Result<Vec<f32>, EmbedError> {
+        self.values(name, &[len])
+    }
+
     /// The first of `names` that the file holds (older BERT exports call
     /// layer-norm parameters `gamma`/`beta` instead of `weight`/`bias`).
-    pub(crate) fn get_any(&self, names: &[&str]) -> Result<Tensor, EmbedError> {
-        for name in names {
-            if self.tensors.get(&format!("{}{name}", self.prefix)).is_ok() {
-                return self.get(name);
-            }
+    pub(crate) fn vector_any(&self, names: &[&str], len: usize) -> Result<Vec<f32>, EmbedError> {
+        let found = names
+            .iter()
+            .find(|name| self.tensors.get(&format!("{}{name}", self.prefix)).is_ok())
+            .unwrap_or(&names[0]);
+        self.vector(found, len)
+    }
+
+    /// The shape of a two-dimensional tensor.
+    pub(crate) fn shape2(&self, name: &str) -> Result<(usize, usize), EmbedError> {
+        let full = format!("{}{name}", self.prefix);
+        let view = self
+            .tensors
+            .get(&full)
+            .map_err(|source| EmbedError::Weights {
+                path: self.path.clone(),
+                what: format!("tensor `{full}`"),
+                source: Box::new(source),
+            })?;
+        match view.shape() {
+            [rows, cols] => Ok((*rows, *cols)),
+            other => Err(EmbedError::Weights {
+                path: self.path.clone(),
+                what: format!("tensor `{full}` has shape {other:?}, expected two dimensions"),
+                source: Box::new(candle_core::Error::Msg("shape mismatch".into())),
+            }),
         }
-        self.get(names[0])
     }
 }

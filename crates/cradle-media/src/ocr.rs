@@ -261,14 +261,14 @@ pub(crate) fn run(mut command: Command, timeout: Duration) -> Result<Output, Run
             }
         }
     };
-    let stdout = stdout.join().unwrap_or_default();
-    let stderr = stderr.join().unwrap_or_default();
     match status {
         Some(status) => Ok(Output {
             status,
-            stdout,
-            stderr,
+            stdout: stdout.join().unwrap_or_default(),
+            stderr: stderr.join().unwrap_or_default(),
         }),
+        // Not joined: a child of the killed program may still hold the
+        // pipes open; the readers end when it does.
         None => Err(RunError::TimedOut),
     }
 }

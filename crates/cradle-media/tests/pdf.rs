@@ -279,3 +279,20 @@ fn a_decompression_bomb_gives_no_text_quickly() {
     );
     assert!(started.elapsed().as_secs() < 10);
 }
+
+#[test]
+fn oversized_pdfs_are_refused_before_reading() {
+    let mut big = b"%PDF-1.4\n".to_vec();
+    big.resize(cradle_media::MAX_PDF_BYTES as usize + 1, b' ');
+    let error = pdf_text(&big).unwrap_err();
+    assert!(matches!(error, MediaError::TooLarge { .. }), "{error:?}");
+
+    // A file is measured, not read: a sparse file of the size will do.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("katalog.pdf");
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(cradle_media::MAX_PDF_BYTES + 1).unwrap();
+    let error = extract(&path, MediaKind::Pdf, &MediaTools::default()).unwrap_err();
+    assert!(matches!(error, MediaError::TooLarge { .. }), "{error:?}");
+    assert!(error.to_string().contains("katalog.pdf"));
+}

@@ -7,9 +7,11 @@
 //! `sentence_bert_config.json` and `config_sentence_transformers.json`;
 //! those decide pooling, the maximum length and the query/passage prompts.
 //!
-//! Texts are tokenized, sorted by length and cut into batches, each padded
-//! only to its own longest text, so that short texts do not pay for long
-//! ones; batches run in parallel on a pool of `threads` threads.
+//! Texts are tokenized, sorted by length (longest first) and cut into
+//! batches that are never padded (see `model`); batches run in parallel on
+//! a pool of `threads` threads, each on one thread, or, when there are
+//! fewer batches than threads, one after another with the threads sharing
+//! each matrix product.
 
 mod kernels;
 mod model;
@@ -26,10 +28,13 @@ use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStr
 use crate::{EmbedError, Embedder, ModelInfo, Role};
 use model::{Config, Encoder, Family, Tokens};
 
+/// Tokens per batch at most (a single longer text is a batch of its own).
+const TOKENS_PER_BATCH: usize = 2048;
+
 /// How the local backend runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalOptions {
-    /// Texts per forward pass.
+    /// Texts per forward pass at most (a batch also ends at 2048 tokens).
     pub batch_size: usize,
     /// Tokens per text at most (longer texts are cut); default: the
     /// model's `sentence_bert_config.json`, else its position limit.
@@ -265,10 +270,27 @@ impl Embedder for LocalEmbedder {
             // threads finish together.
             let mut order: Vec<usize> = (0..encodings.len()).collect();
             order.sort_by_key(|&i| std::cmp::Reverse(encodings[i].len()));
-            let batches: Vec<Vec<usize>> = order
-                .chunks(self.batch_size)
-                .map(<[usize]>::to_vec)
-                .collect();
+            // A batch holds at most `batch_size` texts and, beyond its first
+            // text, at most TOKENS_PER_BATCH tokens: its buffers take about
+            // 16 KB per token (for a 384-wide model), and since texts are
+            // not padded, how they are grouped does not change a vector.
+            let mut batches: Vec<Vec<usize>> = Vec::new();
+            let mut tokens = 0;
+            for &i in &order {
+                let length = encodings[i].len();
+                match batches.last_mut() {
+                    Some(batch)
+                        if batch.len() < self.batch_size && tokens + length <= TOKENS_PER_BATCH =>
+                    {
+                        batch.push(i);
+                        tokens += length;
+                    }
+                    _ => {
+                        batches.push(vec![i]);
+                        tokens = length;
+                    }
+                }
+            }
             // Enough batches for every thread: one batch per thread at a time,
             // each product single-threaded (no synchronisation inside a
             // layer). Fewer (a query, a handful of texts): the threads share

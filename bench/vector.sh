@@ -5,7 +5,7 @@
 #
 #   bash bench/vector.sh [--vectors N] [--dimension D] [--queries Q] [--k K]
 #                        [--seed S] [--input FILE.f32 [--keys FILE.keys]]
-#                        [--tools cradle,lancedb] [--keep]
+#                        [--tools cradle,lancedb] [--note TEXT] [--keep]
 #
 #   --vectors N    synthetic vectors in the index (default 300000)
 #   --dimension D  dimension (default 384, all-MiniLM-L6-v2; 1024 for e5-large)
@@ -14,6 +14,7 @@
 #   --input FILE   real vectors instead: raw little-endian f32, D per vector;
 #                  --keys FILE gives one key per line (optional)
 #   --tools LIST   cradle alone, or cradle,lancedb (default)
+#   --note TEXT    a line for the results file (where real vectors came from)
 #   --keep         keep the temporary folder (vectors, queries, answers, index)
 #
 # Environment:
@@ -34,6 +35,7 @@ SEED=42
 INPUT=
 KEYS=
 TOOLS=cradle,lancedb
+NOTE=
 KEEP=0
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -45,8 +47,9 @@ while [[ $# -gt 0 ]]; do
         --input) INPUT="$2"; shift 2 ;;
         --keys) KEYS="$2"; shift 2 ;;
         --tools) TOOLS="$2"; shift 2 ;;
+        --note) NOTE="$2"; shift 2 ;;
         --keep) KEEP=1; shift ;;
-        -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "error: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -84,6 +87,7 @@ RESULT="$BENCH/results/vector-$(date -u +%Y-%m-%d-%H%M%S).txt"
     echo "# bench/vector.sh $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
     echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GB"
+    [[ -n "$NOTE" ]] && echo "note: $NOTE"
     echo "load_average_before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$RESULT"
 

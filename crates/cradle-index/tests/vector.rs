@@ -138,6 +138,12 @@ fn recall_at_10_against_exact_search_is_at_least_095() {
 }
 
 #[test]
+fn an_index_is_shared_between_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<VectorIndex>();
+}
+
+#[test]
 fn a_stored_vector_finds_itself_first_with_its_key_and_cosine_one() {
     let dimension = 64;
     let vectors = clustered(3_000, dimension, 30, 11);

@@ -120,6 +120,11 @@ fn recall_at_10_against_exact_search_is_at_least_095() {
     }
     let recall = found as f64 / (10 * exact.len()) as f64;
     assert!(recall >= 0.95, "recall@10 {recall}");
+    let many = index.search_many(&queries[..5 * dimension], 10).unwrap();
+    for (query, hits) in queries.chunks(dimension).zip(&many) {
+        assert_eq!(hits, &index.search(query, 10).unwrap());
+    }
+    assert!(index.search_many(&queries[..dimension + 1], 10).is_err());
 
     // Probing a single list is worse: the default is doing real work.
     let mut found_one = 0;

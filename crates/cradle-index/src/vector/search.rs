@@ -38,6 +38,9 @@ pub struct VectorIndex {
     dimension: usize,
     count: usize,
     lists: usize,
+    /// Per row, its position: the inverse of the row table, built at open
+    /// (4 bytes per vector) so [`VectorIndex::vector`] is a look-up.
+    positions: Vec<u32>,
 }
 
 impl std::fmt::Debug for VectorIndex {
@@ -73,22 +76,24 @@ impl VectorIndex {
         let file = File::open(path).map_err(open_error)?;
         let map = Mapped::new(&file).map_err(open_error)?;
         let header = Header::decode(map.bytes(), map.len() as u64).map_err(corrupt)?;
-        let index = VectorIndex {
+        let mut index = VectorIndex {
             path: path.to_path_buf(),
             dimension: header.dimension as usize,
             count: header.count as usize,
             lists: header.lists as usize,
             header,
             map,
+            positions: Vec::new(),
         };
-        index.validate().map_err(corrupt)?;
+        index.positions = index.validate().map_err(corrupt)?;
         index
             .map
             .advise_random(index.header.range(Section::Vectors));
         Ok(index)
     }
 
-    fn validate(&self) -> Result<(), String> {
+    /// Checks the tables and returns the inverse of the row table.
+    fn validate(&self) -> Result<Vec<u32>, String> {
         for section in Section::ALL {
             let bytes = &self.map.bytes()[self.header.range(section)];
             let aligned = match section {
@@ -110,10 +115,10 @@ impl VectorIndex {
         {
             return Err("the list table is not an ascending cover of the vectors".to_string());
         }
-        let mut seen = vec![false; self.count];
-        for &row in self.u32s(Section::Rows) {
-            match seen.get_mut(row as usize) {
-                Some(slot) if !*slot => *slot = true,
+        let mut positions = vec![u32::MAX; self.count];
+        for (position, &row) in self.u32s(Section::Rows).iter().enumerate() {
+            match positions.get_mut(row as usize) {
+                Some(slot) if *slot == u32::MAX => *slot = position as u32,
                 _ => {
                     return Err(format!(
                         "the row table names row {row} twice or out of range"
@@ -135,7 +140,7 @@ impl VectorIndex {
         }
         std::str::from_utf8(self.bytes(Section::Meta))
             .map_err(|error| format!("the meta is not UTF-8 ({error})"))?;
-        Ok(())
+        Ok(positions)
     }
 
     fn bytes(&self, section: Section) -> &[u8] {
@@ -231,11 +236,9 @@ impl VectorIndex {
         }
     }
 
-    /// The vector stored for `row`, or `None` past the end.
+    /// The vector stored for `row` (unit length), or `None` past the end.
     pub fn vector(&self, row: u32) -> Option<&[f32]> {
-        // The row table is a permutation (checked at open); find the
-        // position by a scan, which is fine for the occasional look-up.
-        let position = self.u32s(Section::Rows).iter().position(|&r| r == row)?;
+        let position = *self.positions.get(row as usize)? as usize;
         self.f32s(Section::Vectors)
             .get(position * self.dimension..(position + 1) * self.dimension)
     }
@@ -244,6 +247,23 @@ impl VectorIndex {
     /// first (ties by the lower row), with the index's default settings.
     pub fn search(&self, query: &[f32], k: usize) -> Result<Vec<VectorHit>, VectorError> {
         self.search_inner(query, k, &SearchParams::default(), None)
+    }
+
+    /// [`search`](Self::search) for many queries (row-major, `dimension`
+    /// floats each), in parallel on the rayon pool; one result per query,
+    /// in order.
+    pub fn search_many(
+        &self,
+        queries: &[f32],
+        k: usize,
+    ) -> Result<Vec<Vec<VectorHit>>, VectorError> {
+        if !queries.len().is_multiple_of(self.dimension) {
+            return Err(self.mismatch(queries.len()));
+        }
+        queries
+            .par_chunks(self.dimension)
+            .map(|query| self.search(query, k))
+            .collect()
     }
 
     /// [`search`](Self::search) with explicit settings.

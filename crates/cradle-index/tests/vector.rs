@@ -355,6 +355,21 @@ fn the_same_input_gives_the_same_bytes() {
         std::fs::read(&second).unwrap()
     );
 
+    // Independent of the number of threads.
+    let single = dir.path().join("single.idx");
+    let params = BuildParams::default();
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap()
+        .install(|| build(&single, dimension, &keys(4_000), &vectors, META, &params))
+        .unwrap();
+    assert_eq!(
+        std::fs::read(&first).unwrap(),
+        std::fs::read(&single).unwrap()
+    );
+    std::fs::remove_file(&single).unwrap();
+
     // Rebuilding over an existing index replaces it whole and leaves no
     // temporary file behind.
     build(

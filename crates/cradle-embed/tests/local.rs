@@ -195,3 +195,25 @@ fn unsupported_and_broken_models_say_what_is_wrong() {
         .to_string();
     assert!(error.contains("model.safetensors"), "{error}");
 }
+
+#[test]
+fn open_dispatches_a_local_spec_and_the_service_embeds_off_the_runtime() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("multilingual-e5-tiny");
+    write_model(&dir, Family::XlmRoberta, "", "mean", 32);
+    let spec = cradle_embed::ModelSpec::Local { dir: dir.clone() };
+    let embedder = cradle_embed::open(&spec, &options(4)).unwrap();
+    assert_eq!(embedder.info().name, "multilingual-e5-tiny");
+    let direct = embedder.embed(&TEXTS, Role::Query).unwrap();
+
+    let service = cradle_embed::EmbedService::start(embedder);
+    assert_eq!(service.info().dimension, HIDDEN);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let texts: Vec<String> = TEXTS.iter().map(|t| t.to_string()).collect();
+    let served = runtime
+        .block_on(service.clone().embed(texts, Role::Query))
+        .unwrap();
+    assert_same(&direct, &served);
+}

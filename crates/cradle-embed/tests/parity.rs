@@ -1,10 +1,14 @@
 //! The local backend gives the same vectors as Python sentence-transformers
-//! on the same all-MiniLM-L6-v2 files (cosine ≥ 0.999 for every text).
+//! on the same all-MiniLM-L6-v2 files (cosine ≥ 0.999 for every text), and
+//! on a tiny random XLM-RoBERTa written by the test (the family of
+//! multilingual-e5, whose real weights are no fixture).
 //!
 //! Needs the model (`scripts/model.sh`, found through `CRADLE_MODEL_DIR` or
 //! the default cache folder) and a Python with sentence-transformers
 //! (`scripts/embed-venv.sh`, found through `CRADLE_EMBED_PYTHON` or the
 //! default venv); `scripts/test.sh` sets up both.
+
+mod common;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -103,6 +107,10 @@ fn python() -> PathBuf {
 }
 
 fn reference(texts: &[&str]) -> Vec<Vec<f32>> {
+    reference_for(&model_dir(), texts)
+}
+
+fn reference_for(model: &std::path::Path, texts: &[&str]) -> Vec<Vec<f32>> {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/reference.py");
     let python = python();
     let mut child = Command::new(&python)
@@ -117,7 +125,7 @@ fn reference(texts: &[&str]) -> Vec<Vec<f32>> {
                 python.display()
             )
         });
-    let request = serde_json::json!({ "model": model_dir(), "texts": texts });
+    let request = serde_json::json!({ "model": model, "texts": texts });
     child
         .stdin
         .take()
@@ -177,4 +185,27 @@ fn local_backend_matches_sentence_transformers() {
         },
         &expected,
     );
+}
+
+/// XLM-RoBERTa (the multilingual-e5 family) on a tiny random model:
+/// sentence-transformers loads the same files with Hugging Face's own
+/// XLM-RoBERTa code, which checks positions, token types and layer names.
+#[test]
+fn tiny_xlm_roberta_matches_sentence_transformers() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("tiny-xlmr");
+    common::write_model(&dir, common::Family::XlmRoberta, "", "mean", 32);
+    std::fs::write(
+        dir.join("tokenizer_config.json"),
+        r#"{"tokenizer_class": "XLMRobertaTokenizerFast", "model_max_length": 32}"#,
+    )
+    .unwrap();
+    let texts = &TEXTS[..24];
+    let expected = reference_for(&dir, texts);
+    let model = LocalEmbedder::open(&dir, &LocalOptions::default()).unwrap();
+    let vectors = model.embed(texts, Role::Passage).unwrap();
+    for (i, (ours, theirs)) in vectors.iter().zip(&expected).enumerate() {
+        let c = cosine(ours, theirs);
+        assert!(c >= 0.999, "text {i} ({:?}): cosine {c}", texts[i]);
+    }
 }

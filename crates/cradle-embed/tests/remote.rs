@@ -301,3 +301,16 @@ fn the_api_key_is_sent_as_bearer_and_e5_prefixes_are_applied() {
     let inputs = server.inputs.lock().unwrap().clone();
     assert_eq!(inputs, vec!["query: Leuchte", "passage: Leuchte"]);
 }
+
+#[test]
+fn open_dispatches_a_remote_spec() {
+    let (_, url) = Server::new(12).start();
+    let spec = cradle_embed::ModelSpec::Remote(options(&url));
+    let embedder = cradle_embed::open(&spec, &cradle_embed::LocalOptions::default()).unwrap();
+    assert_eq!(embedder.info().dimension, 12);
+    assert_eq!(embedder.info().name, "test-model");
+    assert_eq!(
+        embedder.embed(&["text-3"], Role::Passage).unwrap()[0].len(),
+        12
+    );
+}

@@ -20,7 +20,7 @@ use tantivy::collector::{Count, FacetCollector, FacetCounts, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, EnableScoring, FuzzyTermQuery, Occur, Query, RangeQuery,
-    RegexQuery, TermQuery,
+    RegexQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
@@ -125,6 +125,9 @@ pub enum Filter {
     },
     /// A yes/no attribute, e.g. `dimmbar` = true.
     Bool { field: String, value: bool },
+    /// Only these products (by article number): how vector candidates are
+    /// checked against the other filters.
+    Articles { article_nos: Vec<String> },
 }
 
 /// The answer to a search.
@@ -616,6 +619,12 @@ impl SearchIndex {
             Filter::Equals { field, .. }
             | Filter::Range { field, .. }
             | Filter::Bool { field, .. } => field,
+            Filter::Articles { article_nos } => {
+                let terms = article_nos
+                    .iter()
+                    .map(|a| Term::from_field_text(f.article_key, &normalize_code(a)));
+                return Ok(Box::new(TermSetQuery::new(terms)));
+            }
         };
         let key = normalize_attribute(field);
         if key.is_empty() {
@@ -687,6 +696,7 @@ impl SearchIndex {
                     term_query(term)
                 })
                 .collect()),
+            Filter::Articles { .. } => unreachable!("handled above"),
         })
     }
 

@@ -29,6 +29,10 @@ enum Command {
     DemoData(commands::demo_data::Args),
     /// Read a delivery (files, folders, ZIP archives) into the workspace's lakehouse.
     Ingest(commands::ingest::Args),
+    /// Chunks, embeddings, the vector index, ETIM classes and text from media.
+    Enrich(commands::enrich::Args),
+    /// Evaluate the ETIM classifier on held-out products (--eval).
+    Classify(commands::classify::Args),
     /// Build the search index and the catalog the server opens, from the published delivery.
     Index(commands::index::Args),
     /// Serve the console (search, products, SQL, MCP) for one workspace.
@@ -48,6 +52,8 @@ fn main() -> ExitCode {
         Command::Demo(args) => commands::demo::run(args),
         Command::DemoData(args) => commands::demo_data::run(args),
         Command::Ingest(args) => commands::ingest::run(args),
+        Command::Enrich(args) => commands::enrich::run(args),
+        Command::Classify(args) => commands::classify::run(args),
         Command::Index(args) => commands::index::run(args),
         Command::Serve(args) => commands::serve::run(args),
         Command::ApiKey(command) => commands::api_key::run(command),

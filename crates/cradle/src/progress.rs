@@ -79,3 +79,89 @@ impl Progress for IngestProgress {
         }
     }
 }
+
+/// Progress of the enrich stages: one bar per stage with count, rate and
+/// ETA on a terminal; a line at the start and end of each stage otherwise.
+pub struct StageProgress {
+    terminal: bool,
+    quiet: bool,
+    current: Mutex<Option<(ProgressBar, String, std::time::Instant)>>,
+    /// Without a terminal: when the last line was printed.
+    last_line: Mutex<std::time::Instant>,
+}
+
+impl StageProgress {
+    pub fn new(quiet: bool) -> StageProgress {
+        StageProgress {
+            terminal: !quiet && std::io::stderr().is_terminal(),
+            quiet,
+            current: Mutex::new(None),
+            last_line: Mutex::new(std::time::Instant::now()),
+        }
+    }
+}
+
+impl cradle_enrich::Progress for StageProgress {
+    fn stage(&self, name: &str, total: u64) {
+        let bar = if self.terminal {
+            let bar = ProgressBar::new(total);
+            let template = if total > 0 {
+                "{spinner} {msg} [{bar:30}] {pos}/{len} {per_sec} ETA {eta}"
+            } else {
+                "{spinner} {msg} {elapsed}"
+            };
+            bar.set_style(
+                ProgressStyle::with_template(template)
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            bar.set_message(name.to_owned());
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            bar
+        } else {
+            if !self.quiet {
+                eprintln!("{name}: {total} to do");
+            }
+            let bar = ProgressBar::hidden();
+            bar.set_length(total);
+            bar
+        };
+        if let Ok(mut current) = self.current.lock() {
+            *current = Some((bar, name.to_owned(), std::time::Instant::now()));
+        }
+    }
+
+    fn advance(&self, n: u64) {
+        if let Ok(current) = self.current.lock()
+            && let Some((bar, name, started)) = current.as_ref()
+        {
+            bar.inc(n);
+            // Logs get a line every 15 s with the rate and what is left.
+            if !self.terminal
+                && !self.quiet
+                && let Ok(mut last) = self.last_line.lock()
+                && last.elapsed().as_secs() >= 15
+            {
+                *last = std::time::Instant::now();
+                let done = bar.position();
+                let total = bar.length().unwrap_or(0);
+                let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-3);
+                let eta = total.saturating_sub(done) as f64 / rate.max(1e-3);
+                eprintln!("{name}: {done}/{total}, {rate:.0}/s, ETA {eta:.0} s");
+            }
+        }
+    }
+
+    fn finish_stage(&self) {
+        if let Ok(mut current) = self.current.lock()
+            && let Some((bar, name, started)) = current.take()
+        {
+            let done = bar.position();
+            bar.finish_and_clear();
+            if !self.quiet {
+                let seconds = started.elapsed().as_secs_f64();
+                eprintln!("{name}: {done} done in {seconds:.1} s");
+            }
+        }
+    }
+}

@@ -38,6 +38,7 @@ mod sql;
 mod state;
 pub mod state_db;
 pub mod store;
+pub mod vectors;
 
 use std::future::Future;
 use std::net::SocketAddr;

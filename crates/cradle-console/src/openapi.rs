@@ -210,9 +210,15 @@ fn components() -> Value {
             "Stats": {
                 "type": "object",
                 "properties": {
+                    "customer": {"type": ["string", "null"], "description": "From reports/ingest.json"},
                     "products": {"type": "integer"},
+                    "data_points": {"type": ["integer", "null"], "description": "From reports/ingest.json"},
+                    "chunks": {"type": "integer", "description": "From reports/enrich.json; 0 before enrich"},
+                    "embeddings": {"type": "integer", "description": "From reports/enrich.json; 0 before enrich"},
+                    "version": {"type": ["integer", "null"], "description": "The lakehouse version: the published delivery served"},
                     "attributes": {"type": "integer"},
                     "delivery": {"type": ["integer", "null"]},
+                    "vectors": {"type": ["object", "null"], "description": "The ANN index: count, size_bytes, model, dimension"},
                     "built_at": {"type": "string"},
                     "index": {"type": "object"},
                     "catalog": {"type": "object"},

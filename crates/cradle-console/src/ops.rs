@@ -65,10 +65,27 @@ async fn stats(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
         .await
         .map_err(|source| AppError::internal("cannot read the catalog statistics", source))?;
     let index = data.index_stats();
+    let reports = data.reports();
+    let ingest = reports.ingest.as_ref();
+    let enrich = reports.enrich.as_ref();
+    let from = |report: Option<&Value>, key: &str| report.and_then(|r| r.get(key)).cloned();
+    let delivery = store.delivery.or(index.built_from.delivery);
+    let vectors = data.vectors_if_any();
     Ok(Json(json!({
+        "customer": from(ingest, "customer").unwrap_or(Value::Null),
         "products": store.products,
+        "data_points": from(ingest, "data_points").unwrap_or(Value::Null),
+        "chunks": from(enrich, "chunks").unwrap_or(json!(0)),
+        "embeddings": from(enrich, "embeddings").unwrap_or(json!(0)),
+        "version": delivery,
         "attributes": store.attributes,
-        "delivery": store.delivery.or(index.built_from.delivery),
+        "delivery": delivery,
+        "vectors": vectors.map(|v| json!({
+            "count": v.len(),
+            "size_bytes": v.file_bytes(),
+            "model": v.model().name,
+            "dimension": v.model().dimension,
+        })),
         "built_at": store.built_at.as_deref().unwrap_or(&index.built_at),
         "index": {
             "documents": index.documents,

@@ -11,12 +11,19 @@
 //! `field:min..max:unit` (numeric range, either bound may be left out:
 //! `leistung_w:10..`), or `field:true` / `field:false` (yes/no attribute).
 //!
+//! `mode` is `keyword` (default: BM25 with German and English analysis),
+//! `vector` (the query embedded with the enrich stage's model, nearest
+//! chunks in the ANN index, one hit per product) or `hybrid` (both, fused
+//! by reciprocal rank fusion; see `vectors.rs`). Filters apply in every
+//! mode; in `vector` and `hybrid` mode facets count the matches of the
+//! keyword side and the vector candidates respectively.
+//!
 //! Searches run on the blocking pool: tantivy is synchronous.
 
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::routing::get;
-use cradle_index::{Filter, IndexError, SearchRequest, SearchResponse};
+use cradle_index::{Filter, Hit, IndexError, SearchRequest, SearchResponse};
 use serde_json::{Value, json};
 
 use crate::AppState;
@@ -39,17 +46,105 @@ pub(crate) fn routes() -> Vec<Route> {
     )]
 }
 
+/// How hits are found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Keyword,
+    Vector,
+    Hybrid,
+}
+
+impl Mode {
+    fn as_str(self) -> &'static str {
+        match self {
+            Mode::Keyword => "keyword",
+            Mode::Vector => "vector",
+            Mode::Hybrid => "hybrid",
+        }
+    }
+}
+
 async fn search(
     State(state): State<AppState>,
     Query(parameters): Query<Vec<(String, String)>>,
-) -> Result<Json<SearchResponse>, AppError> {
-    let request = parse_request(&parameters)?;
-    let index = state.data()?.index().clone();
+) -> Result<Json<Value>, AppError> {
+    let (request, mode) = parse_search(&parameters)?;
+    let data = state.data()?;
+    let response = match mode {
+        Mode::Keyword => keyword(&data, request).await?,
+        Mode::Vector | Mode::Hybrid => {
+            if request.query.trim().is_empty() {
+                return Err(invalid(
+                    "q",
+                    format!("mode={} needs a query text", mode.as_str()),
+                ));
+            }
+            let vectors = data.vectors()?.clone();
+            let nearest = vectors.nearest_products(&request.query).await?;
+            let (limit, offset) = (request.limit, request.offset);
+            // The vector candidates that pass the filters, with their names.
+            let mut check = request.clone();
+            check.query.clear();
+            check.limit = nearest.len().max(1);
+            check.offset = 0;
+            check.highlight = false;
+            check.filters.push(Filter::Articles {
+                article_nos: nearest.iter().map(|(a, _)| a.clone()).collect(),
+            });
+            if mode == Mode::Hybrid {
+                check.facets.clear();
+            }
+            let checked = keyword(&data, check).await?;
+            let mut by_article: std::collections::HashMap<String, Hit> = checked
+                .hits
+                .into_iter()
+                .map(|hit| (hit.article_no.clone(), hit))
+                .collect();
+            let vector_hits: Vec<Hit> = nearest
+                .into_iter()
+                .filter_map(|(article, score)| {
+                    let mut hit = by_article.remove(&article)?;
+                    hit.score = score;
+                    hit.matched = vec!["vector".to_owned()];
+                    Some(hit)
+                })
+                .collect();
+            let (ranked, facets) = if mode == Mode::Vector {
+                (vector_hits, checked.facets)
+            } else {
+                let mut wide = request.clone();
+                wide.limit = crate::vectors::FUSION_DEPTH;
+                wide.offset = 0;
+                let keyword_side = keyword(&data, wide).await?;
+                (
+                    crate::vectors::fuse(keyword_side.hits, vector_hits),
+                    keyword_side.facets,
+                )
+            };
+            SearchResponse {
+                total: ranked.len(),
+                hits: ranked.into_iter().skip(offset).take(limit).collect(),
+                facets,
+            }
+        }
+    };
+    let mut body = serde_json::to_value(&response)
+        .map_err(|source| AppError::internal("cannot encode the search response", source))?;
+    body["mode"] = json!(mode.as_str());
+    Ok(Json(body))
+}
+
+/// A keyword search on the blocking pool, with request errors as 400.
+async fn keyword(
+    data: &crate::state::Data,
+    request: SearchRequest,
+) -> Result<SearchResponse, AppError> {
+    let index = data.index().clone();
     let result = tokio::task::spawn_blocking(move || index.search(&request))
         .await
         .map_err(|source| AppError::internal("the search task failed", source))?;
     match result {
-        Ok(response) => Ok(Json(response)),
+        Ok(response) => Ok(response),
         Err(error) if error.is_request_error() => {
             let code = match error {
                 IndexError::UnknownFacet { .. } => "unknown_facet",
@@ -59,6 +154,32 @@ async fn search(
         }
         Err(error) => Err(AppError::internal("the search failed", error)),
     }
+}
+
+/// The search request and mode the parameters describe.
+pub(crate) fn parse_search(
+    parameters: &[(String, String)],
+) -> Result<(SearchRequest, Mode), AppError> {
+    let mut mode = Mode::Keyword;
+    let mut rest = Vec::with_capacity(parameters.len());
+    for (name, value) in parameters {
+        if name == "mode" {
+            mode = match value.trim() {
+                "keyword" | "" => Mode::Keyword,
+                "vector" => Mode::Vector,
+                "hybrid" => Mode::Hybrid,
+                other => {
+                    return Err(invalid(
+                        "mode",
+                        format!("expected keyword, vector or hybrid, got {other:?}"),
+                    ));
+                }
+            };
+        } else {
+            rest.push((name.clone(), value.clone()));
+        }
+    }
+    Ok((parse_request(&rest)?, mode))
 }
 
 fn invalid(parameter: &str, message: impl std::fmt::Display) -> AppError {
@@ -123,7 +244,7 @@ pub(crate) fn parse_request(parameters: &[(String, String)]) -> Result<SearchReq
                 return Err(AppError::bad_request(
                     "unknown_parameter",
                     format!(
-                        "unknown parameter {other:?}; known: q, family, brand, series, \
+                        "unknown parameter {other:?}; known: q, mode, family, brand, series, \
                          etim_class, filter, facets, highlight, limit, offset"
                     ),
                 ));
@@ -195,7 +316,8 @@ fn search_doc() -> Value {
         "summary": "Search products: words, article numbers, GTINs; filters, facets, highlights",
         "tags": ["search"],
         "parameters": [
-            query_parameter("q", "What the user typed; empty lists everything that passes the filters", json!({"type": "string"})),
+            query_parameter("q", "What the user typed; empty lists everything that passes the filters (keyword mode only)", json!({"type": "string"})),
+            query_parameter("mode", "keyword (BM25), vector (nearest chunks by embedding, one hit per product) or hybrid (reciprocal rank fusion of both, k = 60; exact article number or GTIN matches stay first)", json!({"type": "string", "enum": ["keyword", "vector", "hybrid"], "default": "keyword"})),
             query_parameter("family", "Only this product family (exact)", json!({"type": "string"})),
             query_parameter("brand", "Only this brand (exact)", json!({"type": "string"})),
             query_parameter("series", "Only this series (exact)", json!({"type": "string"})),

@@ -12,6 +12,7 @@ use crate::error::AppError;
 use crate::metrics::Metrics;
 use crate::state_db::StateDb;
 use crate::store::{ProductStore, StoreError};
+use crate::vectors::Vectors;
 
 /// The read-only data a server serves, open and ready.
 pub struct Data {
@@ -20,6 +21,31 @@ pub struct Data {
     store: Arc<dyn ProductStore>,
     catalog_size_bytes: u64,
     opened_in: Duration,
+    vectors: Option<Arc<Vectors>>,
+    /// Why vector search is off although the data has vectors.
+    vectors_problem: Option<String>,
+    reports: Reports,
+}
+
+/// The workspace reports served by `/api/stats`: `reports/ingest.json` and
+/// `reports/enrich.json`, as written by the runs that made the data.
+#[derive(Debug, Clone, Default)]
+pub struct Reports {
+    pub ingest: Option<serde_json::Value>,
+    pub enrich: Option<serde_json::Value>,
+}
+
+impl Reports {
+    fn read(root: &Path) -> Reports {
+        let read = |name: &str| {
+            let text = std::fs::read_to_string(root.join("reports").join(name)).ok()?;
+            serde_json::from_str(&text).ok()
+        };
+        Reports {
+            ingest: read("ingest.json"),
+            enrich: read("enrich.json"),
+        }
+    }
 }
 
 impl std::fmt::Debug for Data {
@@ -91,7 +117,16 @@ impl Data {
             store,
             catalog_size_bytes,
             opened_in: Duration::ZERO,
+            vectors: None,
+            vectors_problem: None,
+            reports: Reports::default(),
         }
+    }
+
+    /// The same data with vector search.
+    pub fn with_vectors(mut self, vectors: Vectors) -> Data {
+        self.vectors = Some(Arc::new(vectors));
+        self
     }
 
     /// Opens the index and the catalog of a data directory. Both are
@@ -101,6 +136,8 @@ impl Data {
         let layout = DataLayout::new(data_dir);
         let index_dir = layout.search_index();
         let index = tokio::task::spawn_blocking(move || SearchIndex::open(&index_dir));
+        let vector_dir = layout.root.join("index");
+        let vectors = tokio::task::spawn_blocking(move || Vectors::open(&vector_dir));
         let catalog_path = layout.catalog();
         let store = crate::catalog::open_store(&catalog_path)
             .await
@@ -114,6 +151,17 @@ impl Data {
             .map_err(|source| OpenError::Index { source })?;
         let size = std::fs::metadata(&catalog_path).map_or(0, |m| m.len());
         let mut data = Data::new(index, store, size);
+        match vectors
+            .await
+            .map_err(|source| OpenError::Interrupted { source })?
+        {
+            Ok(vectors) => data.vectors = vectors.map(Arc::new),
+            Err(problem) => {
+                tracing::warn!(%problem, "vector search is off");
+                data.vectors_problem = Some(problem);
+            }
+        }
+        data.reports = Reports::read(&layout.root);
         data.opened_in = started.elapsed();
         Ok(data)
     }
@@ -133,6 +181,28 @@ impl Data {
 
     pub fn catalog_size_bytes(&self) -> u64 {
         self.catalog_size_bytes
+    }
+
+    /// Vector search, if the data has vectors and their model loaded.
+    pub fn vectors(&self) -> Result<&Arc<Vectors>, AppError> {
+        self.vectors.as_ref().ok_or_else(|| {
+            let message = match &self.vectors_problem {
+                Some(problem) => format!("vector search is off: {problem}"),
+                None => "this data has no embeddings, so only mode=keyword works; \
+                         hint: run `cradle enrich --workspace <WS>` before serving"
+                    .to_owned(),
+            };
+            AppError::bad_request("vector_search_unavailable", message)
+        })
+    }
+
+    /// The vector side, if any (for statistics).
+    pub fn vectors_if_any(&self) -> Option<&Arc<Vectors>> {
+        self.vectors.as_ref()
+    }
+
+    pub fn reports(&self) -> &Reports {
+        &self.reports
     }
 
     /// How long opening took.

@@ -1,0 +1,211 @@
+//! Vector search: the enrich stage's ANN index (`<data>/index/vectors.idx`,
+//! memory-mapped) and the model that made it (`<data>/index/model.json`),
+//! which embeds queries on a thread of its own, never on the async
+//! runtime.
+//!
+//! Hybrid ranking is reciprocal rank fusion: a product's score is the sum
+//! over the keyword and the vector ranking of `1 / (60 + rank)` (rank from
+//! 1), over the best [`FUSION_DEPTH`] of each. An exact article number or
+//! GTIN match stays first, as in keyword search.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use cradle_embed::{EmbedService, LocalOptions, ModelInfo, ModelLocation, Role};
+use cradle_index::Hit;
+use cradle_index::vector::VectorIndex;
+
+use crate::error::AppError;
+
+/// Chunks asked of the ANN index per query; several chunks of one product
+/// count once.
+pub const VECTOR_CHUNKS: usize = 200;
+/// Products of each ranking that take part in fusion.
+pub const FUSION_DEPTH: usize = 100;
+/// The constant of reciprocal rank fusion.
+pub const RRF_K: f32 = 60.0;
+
+/// The vector side of the data.
+pub struct Vectors {
+    index: Arc<VectorIndex>,
+    embed: EmbedService,
+}
+
+impl std::fmt::Debug for Vectors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vectors")
+            .field("vectors", &self.index.len())
+            .field("model", &self.embed.info().name)
+            .finish()
+    }
+}
+
+impl Vectors {
+    /// Opens the index and loads the model (blocking: call it on a
+    /// blocking thread). `Ok(None)` when the data has no vectors.
+    pub fn open(index_dir: &Path) -> Result<Option<Vectors>, String> {
+        let index_path = index_dir.join("vectors.idx");
+        if !index_path.exists() {
+            return Ok(None);
+        }
+        let index = VectorIndex::open(&index_path).map_err(|e| format!("{e}"))?;
+        let location = ModelLocation::load(&index_dir.join("model.json"))
+            .map_err(|e| format!("{e}; hint: run `cradle enrich` again to record the model"))?;
+        let local = LocalOptions {
+            batch_size: 16,
+            max_length: None,
+            threads: Some(1),
+        };
+        let embedder = location.open(&local).map_err(|e| format!("{e}"))?;
+        let expected = index.dimension();
+        if embedder.info().dimension != expected {
+            return Err(format!(
+                "the model {} makes vectors of dimension {}, the index holds {expected}; run `cradle enrich` again",
+                embedder.info().name,
+                embedder.info().dimension
+            ));
+        }
+        Ok(Some(Vectors {
+            index: Arc::new(index),
+            embed: EmbedService::start(embedder),
+        }))
+    }
+
+    pub fn model(&self) -> &ModelInfo {
+        self.embed.info()
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    pub fn file_bytes(&self) -> u64 {
+        self.index.file_bytes()
+    }
+
+    /// Products nearest to the query text, best first, with the cosine of
+    /// their best chunk.
+    pub async fn nearest_products(&self, query: &str) -> Result<Vec<(String, f32)>, AppError> {
+        let vector = self
+            .embed
+            .embed(vec![query.to_owned()], Role::Query)
+            .await
+            .map_err(|source| AppError::internal("embedding the query failed", source))?
+            .pop()
+            .unwrap_or_default();
+        let index = self.index.clone();
+        let hits = tokio::task::spawn_blocking(move || index.search(&vector, VECTOR_CHUNKS))
+            .await
+            .map_err(|source| AppError::internal("the vector search task failed", source))?
+            .map_err(|source| AppError::internal("the vector search failed", source))?;
+        let mut products: Vec<(String, f32)> = Vec::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for hit in hits {
+            let key = self.index.key(hit.row);
+            let article = key.rsplit_once('#').map_or(key, |(article, _)| article);
+            match seen.get(article) {
+                Some(&at) => products[at].1 = products[at].1.max(hit.score),
+                None => {
+                    seen.insert(article.to_owned(), products.len());
+                    products.push((article.to_owned(), hit.score));
+                }
+            }
+        }
+        products.sort_by(|a, b| b.1.total_cmp(&a.1));
+        products.truncate(FUSION_DEPTH);
+        Ok(products)
+    }
+}
+
+/// Reciprocal rank fusion of a keyword and a vector ranking (each best
+/// first). Hits keep what the keyword search said about them; vector
+/// matches add `vector` to `matched`.
+pub fn fuse(keyword: Vec<Hit>, vector: Vec<Hit>) -> Vec<Hit> {
+    let pinned = keyword
+        .first()
+        .filter(|hit| hit.matched.iter().any(|m| m == "article_no" || m == "gtin"))
+        .map(|hit| hit.article_no.clone());
+    let mut fused: Vec<(Hit, f32, usize)> = Vec::new();
+    let mut at: HashMap<String, usize> = HashMap::new();
+    for (rank, hit) in keyword.into_iter().enumerate() {
+        at.insert(hit.article_no.clone(), fused.len());
+        fused.push((hit, 1.0 / (RRF_K + rank as f32 + 1.0), rank));
+    }
+    for (rank, hit) in vector.into_iter().enumerate() {
+        let score = 1.0 / (RRF_K + rank as f32 + 1.0);
+        match at.get(&hit.article_no) {
+            Some(&i) => {
+                fused[i].1 += score;
+                fused[i].0.matched.push("vector".into());
+            }
+            None => {
+                at.insert(hit.article_no.clone(), fused.len());
+                fused.push((hit, score, usize::MAX));
+            }
+        }
+    }
+    fused.sort_by(|a, b| {
+        let pin = |h: &Hit| Some(&h.article_no) == pinned.as_ref();
+        pin(&b.0)
+            .cmp(&pin(&a.0))
+            .then(b.1.total_cmp(&a.1))
+            .then(a.2.cmp(&b.2))
+    });
+    fused
+        .into_iter()
+        .map(|(mut hit, score, _)| {
+            hit.score = score;
+            hit
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(article: &str, matched: &[&str]) -> Hit {
+        Hit {
+            article_no: article.into(),
+            score: 0.0,
+            name: None,
+            family: None,
+            brand: None,
+            etim_class: None,
+            highlights: Vec::new(),
+            matched: matched.iter().map(|m| (*m).to_owned()).collect(),
+        }
+    }
+
+    fn order(hits: &[Hit]) -> Vec<&str> {
+        hits.iter().map(|h| h.article_no.as_str()).collect()
+    }
+
+    #[test]
+    fn rrf_rewards_agreement_and_keeps_exact_matches_first() {
+        let keyword = vec![
+            hit("A", &["name_de"]),
+            hit("B", &["name_de"]),
+            hit("C", &["attributes"]),
+        ];
+        let vector = vec![
+            hit("C", &["vector"]),
+            hit("D", &["vector"]),
+            hit("B", &["vector"]),
+        ];
+        let fused = fuse(keyword, vector);
+        // B: 1/62 + 1/63, C: 1/63 + 1/61, A: 1/61, D: 1/62.
+        assert_eq!(order(&fused), ["C", "B", "A", "D"]);
+        assert!(fused[0].matched.contains(&"vector".to_owned()));
+        assert!((fused[0].score - (1.0 / 63.0 + 1.0 / 61.0)).abs() < 1e-6);
+
+        let keyword = vec![hit("X", &["article_no"]), hit("B", &["name_de"])];
+        let vector = vec![hit("B", &["vector"]), hit("C", &["vector"])];
+        assert_eq!(order(&fuse(keyword, vector)), ["X", "B", "C"]);
+    }
+}

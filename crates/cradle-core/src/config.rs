@@ -63,6 +63,10 @@ pub struct EnrichConfig {
     pub api_key_env: Option<String>,
     /// The dimension the remote endpoint must return.
     pub dimension: Option<usize>,
+    /// Chunk kinds that get a vector (`identity`, `description`,
+    /// `technical`, `tender`, `media`); default identity, description,
+    /// media. Every chunk is stored either way.
+    pub embed_kinds: Option<Vec<String>>,
     /// Texts per forward pass (local) or request (remote).
     pub batch_size: Option<usize>,
     /// Tokens per text; longer texts are truncated.

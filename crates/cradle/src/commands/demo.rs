@@ -10,9 +10,14 @@ pub struct Args {
     /// Folder for the demo delivery (`delivery/`) and workspace (`workspace/`).
     #[arg(long, default_value = "demo")]
     pub dir: PathBuf,
-    /// Size relative to the reference delivery.
-    #[arg(long, default_value_t = 1.0)]
+    /// Size relative to the reference delivery (1.0: ~105,000 products).
+    /// The default keeps the demo to a few minutes on two cores: most of
+    /// the time goes into computing embeddings on the CPU.
+    #[arg(long, default_value_t = 0.1)]
     pub scale: f64,
+    /// Stop after the search index (no embeddings, classes or media).
+    #[arg(long)]
+    pub no_enrich: bool,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
 }
@@ -20,9 +25,9 @@ pub struct Args {
 pub fn run(args: Args) -> Result<ExitCode> {
     let delivery = args.dir.join("delivery");
     let workspace = args.dir.join("workspace");
-    println!("1/3 generating the demo delivery in {}", delivery.display());
+    println!("1/4 generating the demo delivery in {}", delivery.display());
     let manifest = super::demo_data::generate(&delivery, args.scale, args.seed)?;
-    println!("2/3 ingesting it into {}", workspace.display());
+    println!("2/4 ingesting it into {}", workspace.display());
     let report = super::ingest::ingest(
         std::slice::from_ref(&delivery),
         &workspace,
@@ -56,7 +61,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     println!("Every product arrived; every cell is accounted for.");
     println!(
-        "\n3/3 building the search index and catalog in {}",
+        "\n3/4 building the search index and catalog in {}",
         workspace.join("index").display()
     );
     let index = super::index::build(&workspace)?;
@@ -65,6 +70,23 @@ pub fn run(args: Args) -> Result<ExitCode> {
         index.search_documents,
         index.catalog_bytes as f64 / 1e6,
         index.duration_ms as f64 / 1000.0
+    );
+    if args.no_enrich {
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("\n4/4 enriching: chunks, embeddings, vector index, ETIM classes, text from media");
+    let report = super::enrich::enrich(
+        &cradle_core::workspace::Workspace::new(&workspace),
+        &super::enrich::ModelArgs::default(),
+        None,
+        &[],
+        true,
+        false,
+    )?;
+    print!("{}", cradle_enrich::summary(&report));
+    println!(
+        "\nNext: cradle api-key create --workspace {ws} --name me\n      cradle serve --workspace {ws}",
+        ws = workspace.display()
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -33,7 +33,7 @@ mod ops;
 mod products;
 mod request;
 pub mod routes;
-mod search;
+pub mod search;
 mod sql;
 mod state;
 pub mod state_db;

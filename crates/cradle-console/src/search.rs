@@ -47,19 +47,30 @@ pub(crate) fn routes() -> Vec<Route> {
 }
 
 /// How hits are found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Mode {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    #[default]
     Keyword,
     Vector,
     Hybrid,
 }
 
 impl Mode {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Mode::Keyword => "keyword",
             Mode::Vector => "vector",
             Mode::Hybrid => "hybrid",
+        }
+    }
+
+    /// `keyword`, `vector` or `hybrid`.
+    pub fn parse(text: &str) -> Option<Mode> {
+        match text.trim() {
+            "keyword" | "" => Some(Mode::Keyword),
+            "vector" => Some(Mode::Vector),
+            "hybrid" => Some(Mode::Hybrid),
+            _ => None,
         }
     }
 }
@@ -70,8 +81,21 @@ async fn search(
 ) -> Result<Json<Value>, AppError> {
     let (request, mode) = parse_search(&parameters)?;
     let data = state.data()?;
-    let response = match mode {
-        Mode::Keyword => keyword(&data, request).await?,
+    let response = run(&data, request, mode).await?;
+    let mut body = serde_json::to_value(&response)
+        .map_err(|source| AppError::internal("cannot encode the search response", source))?;
+    body["mode"] = json!(mode.as_str());
+    Ok(Json(body))
+}
+
+/// A search in any mode: what `/api/search` and the MCP search tool run.
+pub async fn run(
+    data: &crate::state::Data,
+    request: SearchRequest,
+    mode: Mode,
+) -> Result<SearchResponse, AppError> {
+    Ok(match mode {
+        Mode::Keyword => keyword(data, request).await?,
         Mode::Vector | Mode::Hybrid => {
             if request.query.trim().is_empty() {
                 return Err(invalid(
@@ -94,7 +118,7 @@ async fn search(
             if mode == Mode::Hybrid {
                 check.facets.clear();
             }
-            let checked = keyword(&data, check).await?;
+            let checked = keyword(data, check).await?;
             let mut by_article: std::collections::HashMap<String, Hit> = checked
                 .hits
                 .into_iter()
@@ -115,7 +139,7 @@ async fn search(
                 let mut wide = request.clone();
                 wide.limit = crate::vectors::FUSION_DEPTH;
                 wide.offset = 0;
-                let keyword_side = keyword(&data, wide).await?;
+                let keyword_side = keyword(data, wide).await?;
                 (
                     crate::vectors::fuse(keyword_side.hits, vector_hits),
                     keyword_side.facets,
@@ -127,11 +151,7 @@ async fn search(
                 facets,
             }
         }
-    };
-    let mut body = serde_json::to_value(&response)
-        .map_err(|source| AppError::internal("cannot encode the search response", source))?;
-    body["mode"] = json!(mode.as_str());
-    Ok(Json(body))
+    })
 }
 
 /// A keyword search on the blocking pool, with request errors as 400.
@@ -164,17 +184,12 @@ pub(crate) fn parse_search(
     let mut rest = Vec::with_capacity(parameters.len());
     for (name, value) in parameters {
         if name == "mode" {
-            mode = match value.trim() {
-                "keyword" | "" => Mode::Keyword,
-                "vector" => Mode::Vector,
-                "hybrid" => Mode::Hybrid,
-                other => {
-                    return Err(invalid(
-                        "mode",
-                        format!("expected keyword, vector or hybrid, got {other:?}"),
-                    ));
-                }
-            };
+            mode = Mode::parse(value).ok_or_else(|| {
+                invalid(
+                    "mode",
+                    format!("expected keyword, vector or hybrid, got {value:?}"),
+                )
+            })?;
         } else {
             rest.push((name.clone(), value.clone()));
         }

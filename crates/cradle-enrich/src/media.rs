@@ -122,7 +122,9 @@ pub fn media_chunks(
             let result = MediaKind::from_path(Path::new(path))
                 .ok_or_else(|| "not a PDF or an image cradle reads".to_owned())
                 .and_then(|kind| {
-                    cradle_media::extract(&stored, kind, tools).map_err(|e| format!("{e}"))
+                    // The message names the delivered file, not its stored copy.
+                    cradle_media::extract(&stored, kind, tools)
+                        .map_err(|e| format!("{e}").replace(&format!("{}: ", stored.display()), ""))
                 });
             progress.advance(1);
             result
@@ -176,7 +178,9 @@ mod tests {
     #[test]
     fn media_references_are_recognised_by_extension() {
         assert!(looks_like_media("MA_AERO.pdf"));
-        assert!(looks_like_media("https://lwx.example/m/LW-1_produktbild.JPG"));
+        assert!(looks_like_media(
+            "https://lwx.example/m/LW-1_produktbild.JPG"
+        ));
         assert!(!looks_like_media("LW-100000.ldt"));
     }
 }

@@ -193,10 +193,7 @@ pub type Previous = (HashMap<String, Vec<f32>>, Option<String>);
 /// Vectors of the latest `embeddings` version made by `model`, by content
 /// hash; empty when there is none or it was made by another model (which
 /// means everything is embedded again).
-pub fn previous_vectors(
-    lakehouse: &Path,
-    model: &ModelInfo,
-) -> Result<Previous, EnrichError> {
+pub fn previous_vectors(lakehouse: &Path, model: &ModelInfo) -> Result<Previous, EnrichError> {
     let path = lakehouse.join(EMBEDDINGS);
     let table = Table::at(&path);
     let version = match table.latest_version() {

@@ -10,8 +10,9 @@
 
 use std::sync::Arc;
 
-use cradle_console::{AppState, Data, ProductQuery, StoreError};
-use cradle_index::{Filter, IndexError, SearchRequest};
+use cradle_console::search::Mode;
+use cradle_console::{AppError, AppState, Data, ProductQuery, StoreError};
+use cradle_index::{Filter, SearchRequest};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, Implementation, ServerCapabilities, ServerConfig};
@@ -203,6 +204,9 @@ pub struct SearchProductsInput {
     pub limit: Option<usize>,
     /// Hits to skip, for paging (default 0, at most 10000).
     pub offset: Option<usize>,
+    /// `keyword` (default: words, article numbers, GTINs), `vector`
+    /// (meaning, by embeddings) or `hybrid` (both, fused).
+    pub mode: Option<String>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -300,17 +304,20 @@ impl CradleMcp {
         request
             .filters
             .extend(input.filters.into_iter().map(Filter::from));
-        let index = self.data()?.index().clone();
-        let response = tokio::task::spawn_blocking(move || index.search(&request))
+        let mode = match input.mode.as_deref() {
+            None => Mode::Keyword,
+            Some(text) => Mode::parse(text).ok_or_else(|| {
+                ToolFailure::new(
+                    "invalid_parameter",
+                    format!("mode: expected keyword, vector or hybrid, got {text:?}"),
+                )
+            })?,
+        };
+        let data = self.data()?;
+        let response = cradle_console::search::run(&data, request, mode)
             .await
-            .map_err(|error| ToolFailure::internal("the search task failed", &error))?
             .map_err(|error| match error {
-                IndexError::UnknownFacet { .. } => {
-                    ToolFailure::new("unknown_facet", error.to_string())
-                }
-                error if error.is_request_error() => {
-                    ToolFailure::new("invalid_filter", error.to_string())
-                }
+                AppError::BadRequest { code, message } => ToolFailure::new(code, message),
                 error => ToolFailure::internal("the search failed", &error),
             })?;
         let hits: Vec<Value> = response

@@ -62,11 +62,16 @@ fn float_vectors_round_trip_and_read_in_delta_rs() {
         "{log}"
     );
 
+    // `os._exit`: the reader's runtime sometimes aborts during interpreter
+    // teardown ("terminate called without an active exception") after the
+    // answer is out.
     let python = common::python();
     let script = "import sys, json\nfrom deltalake import DeltaTable\n\
         t = DeltaTable(sys.argv[1]).to_pyarrow_table()\n\
         v = t.column('vector')\n\
-        print(json.dumps({'rows': t.num_rows, 'type': str(v.type), 'row7': v[7].as_py()}))";
+        print(json.dumps({'rows': t.num_rows, 'type': str(v.type), 'row7': v[7].as_py()}), flush=True)\n\
+        import os\n\
+        os._exit(0)";
     let out = Command::new(&python)
         .args(["-c", script])
         .arg(table.path())

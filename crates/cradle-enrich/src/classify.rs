@@ -104,15 +104,15 @@ pub fn neighbours(
         .collect()
 }
 
-/// Classifies one product with its delivered code hidden or not.
+/// Classifies one product with its delivered code hidden or not;
+/// `attributes` are the product's [`source_attributes`].
 pub fn classify_product(
     model: &EtimModel,
-    delivery: &Delivery,
     product: &ProductText,
+    attributes: &[SourceAttribute],
     neighbours: &[(String, f32)],
     use_delivered_code: bool,
 ) -> Option<Classification> {
-    let attributes = source_attributes(delivery, product);
     let evidence = Evidence {
         delivered_code: if use_delivered_code {
             product.etim_class.as_deref()
@@ -120,7 +120,7 @@ pub fn classify_product(
             None
         },
         texts: texts(product),
-        attributes: &attributes,
+        attributes,
         neighbours,
     };
     cradle_classify::classify(model, &evidence)
@@ -172,7 +172,8 @@ pub fn classify_all(
                 (None, Some(lookup)) => neighbours(lookup, &labels, i, &|_| false),
                 _ => Vec::new(),
             };
-            let result = classify_product(model, delivery, product, &near, true);
+            let attributes = source_attributes(delivery, product);
+            let result = classify_product(model, product, &attributes, &near, true);
             let problem = product
                 .etim_class
                 .as_deref()
@@ -203,26 +204,23 @@ pub fn classify_all(
                 delivered_code_problem: problem,
             };
             let features = match &result {
-                Some(c) => {
-                    let attributes = source_attributes(delivery, product);
-                    cradle_classify::map_features(model, &c.class, &attributes)
-                        .into_iter()
-                        .map(|m| FeatureRow {
-                            article_no: product.article_no.clone(),
-                            class: c.class.clone(),
-                            feature_name: model
-                                .feature(&m.feature)
-                                .and_then(|f| f.description("en").or(f.description("de")))
-                                .map(str::to_owned)
-                                .unwrap_or_default(),
-                            feature_code: m.feature,
-                            value: attributes[m.attribute].text.clone(),
-                            unit: m.unit,
-                            attribute: attributes[m.attribute].name.clone(),
-                            reason: m.reason,
-                        })
-                        .collect()
-                }
+                Some(c) => cradle_classify::map_features(model, &c.class, &attributes)
+                    .into_iter()
+                    .map(|m| FeatureRow {
+                        article_no: product.article_no.clone(),
+                        class: c.class.clone(),
+                        feature_name: model
+                            .feature(&m.feature)
+                            .and_then(|f| f.description("en").or(f.description("de")))
+                            .map(str::to_owned)
+                            .unwrap_or_default(),
+                        feature_code: m.feature,
+                        value: attributes[m.attribute].text.clone(),
+                        unit: m.unit,
+                        attribute: attributes[m.attribute].name.clone(),
+                        reason: m.reason,
+                    })
+                    .collect(),
                 None => Vec::new(),
             };
             progress.advance(1);

@@ -8,7 +8,7 @@ use cradle_index::vector::VectorIndex;
 use rayon::prelude::*;
 
 use crate::EnrichError;
-use crate::classify::{classify_product, delivered_label, neighbours};
+use crate::classify::{classify_product, delivered_label, neighbours, source_attributes};
 
 /// The evaluation and what it was run on.
 #[derive(Debug)]
@@ -63,7 +63,11 @@ pub fn evaluate(
             .map(|i| {
                 let near = neighbours(&lookup, &labels, i, &is_hidden);
                 let product = &delivery.products[i];
-                (i, classify_product(model, &delivery, product, &near, false))
+                let attributes = source_attributes(&delivery, product);
+                (
+                    i,
+                    classify_product(model, product, &attributes, &near, false),
+                )
             })
             .collect();
     let evaluation = Evaluation::new(

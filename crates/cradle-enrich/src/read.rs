@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use arrow_array::{Array, BooleanArray, Float64Array, RecordBatch, StringArray};
+use arrow_array::{Array, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
 use cradle_lake::Table;
 use cradle_lake::deliveries::DeliveryRecord;
 
@@ -25,7 +25,7 @@ const PRODUCT_COLUMNS: [&str; 10] = [
     "etim_class",
 ];
 
-const ATTRIBUTE_COLUMNS: [&str; 7] = [
+const ATTRIBUTE_COLUMNS: [&str; 11] = [
     "article_no",
     "attribute",
     "field",
@@ -33,6 +33,10 @@ const ATTRIBUTE_COLUMNS: [&str; 7] = [
     "value_number",
     "no_value",
     "unit",
+    "source_file",
+    "source_sheet",
+    "source_row",
+    "source_column",
 ];
 
 /// One attribute row of a product, pointing into [`ProductText::values`].
@@ -206,6 +210,15 @@ pub fn read(lakehouse: &Path) -> Result<Delivery, EnrichError> {
     let attributes_version = table_version(&record, "attributes", lakehouse)?;
     let mut names: HashMap<String, u32> = HashMap::new();
     let mut units: HashMap<String, u32> = HashMap::new();
+    // Where each attribute row came from, so a product's attributes can be
+    // put in source order: the table's row order depends on which file a
+    // parallel ingest finished first, and chunk texts (and so their content
+    // hashes) must not.
+    let mut places = Interner::default();
+    let mut place = String::new();
+    let mut columns = Interner::default();
+    let mut provenance: Vec<Vec<Provenance>> = Vec::new();
+    provenance.resize_with(delivery.products.len(), Vec::new);
     for batch in scan(
         lakehouse,
         "attributes",
@@ -237,6 +250,17 @@ pub fn read(lakehouse: &Path) -> Result<Delivery, EnrichError> {
                 column: "no_value".into(),
             })?;
         let unit_column = strings(&batch, 6, "attributes")?;
+        let source_file = strings(&batch, 7, "attributes")?;
+        let source_sheet = strings(&batch, 8, "attributes")?;
+        let source_row = batch
+            .column(9)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .ok_or_else(|| EnrichError::Column {
+                table: "attributes".into(),
+                column: "source_row".into(),
+            })?;
+        let source_column = strings(&batch, 10, "attributes")?;
         for row in 0..batch.num_rows() {
             // Canonical fields are on the product already; "no value"
             // markers say nothing a text should repeat.
@@ -266,6 +290,17 @@ pub fn read(lakehouse: &Path) -> Result<Delivery, EnrichError> {
                     })
                 }
             };
+            place.clear();
+            place.push_str(source_file.value(row));
+            place.push('\0');
+            if !source_sheet.is_null(row) {
+                place.push_str(source_sheet.value(row));
+            }
+            provenance[index].push(Provenance {
+                place: places.id(&place),
+                row: source_row.value(row),
+                column: columns.id(source_column.value(row)),
+            });
             let product = &mut delivery.products[index];
             let start = product.values.len() as u32;
             product.values.push_str(value);
@@ -278,8 +313,186 @@ pub fn read(lakehouse: &Path) -> Result<Delivery, EnrichError> {
             });
         }
     }
+    let place_rank = places.ranks(|a, b| a.cmp(b));
+    // Column letters: "B" before "AA".
+    let column_rank = columns.ranks(|a, b| a.len().cmp(&b.len()).then(a.cmp(b)));
+    for (product, provenance) in delivery.products.iter_mut().zip(provenance) {
+        let mut order: Vec<(u32, i64, u32, AttrRef)> = provenance
+            .iter()
+            .zip(&product.attributes)
+            .map(|(p, attr)| {
+                (
+                    place_rank[p.place as usize],
+                    p.row,
+                    column_rank[p.column as usize],
+                    *attr,
+                )
+            })
+            .collect();
+        order.sort_by_key(|&(place, row, column, _)| (place, row, column));
+        product.attributes = order.into_iter().map(|(.., attr)| attr).collect();
+    }
     delivery
         .products
         .sort_unstable_by(|a, b| a.article_no.cmp(&b.article_no));
     Ok(delivery)
+}
+
+/// The source cell of one attribute row, as interned ids.
+#[derive(Debug, Clone, Copy)]
+struct Provenance {
+    place: u32,
+    row: i64,
+    column: u32,
+}
+
+/// Distinct strings by first appearance, with their rank in a chosen order.
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<String, u32>,
+}
+
+impl Interner {
+    fn id(&mut self, key: &str) -> u32 {
+        if let Some(&id) = self.ids.get(key) {
+            return id;
+        }
+        let id = self.ids.len() as u32;
+        self.ids.insert(key.to_owned(), id);
+        id
+    }
+
+    /// For every id, its position when the strings are sorted by `cmp`.
+    fn ranks(&self, cmp: impl Fn(&str, &str) -> std::cmp::Ordering) -> Vec<u32> {
+        let mut keys: Vec<(&str, u32)> = self.ids.iter().map(|(k, &id)| (k.as_str(), id)).collect();
+        keys.sort_by(|a, b| cmp(a.0, b.0));
+        let mut ranks = vec![0; keys.len()];
+        for (rank, (_, id)) in keys.into_iter().enumerate() {
+            ranks[id as usize] = rank as u32;
+        }
+        ranks
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chunk::product_chunks;
+    use crate::tables::write_table;
+    use arrow_array::{ArrayRef, Float64Array};
+    use arrow_schema::{DataType, Field, Schema};
+    use std::sync::Arc;
+
+    type Row = (&'static str, &'static str, &'static str, u32, &'static str);
+
+    /// A lakehouse of two products whose attribute rows are stored in the
+    /// given order; rows are (article, attribute, value, source row, column).
+    fn lakehouse(dir: &Path, rows: &[Row]) {
+        let text = |name: &str| Field::new(name, DataType::Utf8, true);
+        let products = Arc::new(Schema::new(
+            PRODUCT_COLUMNS.iter().map(|c| text(c)).collect::<Vec<_>>(),
+        ));
+        let mut columns: Vec<ArrayRef> = vec![Arc::new(StringArray::from(vec!["A-1", "A-2"]))];
+        for column in &PRODUCT_COLUMNS[1..] {
+            let value = (*column == "name_de").then_some("Strahler");
+            columns.push(Arc::new(StringArray::from(vec![value, value])));
+        }
+        let batch = RecordBatch::try_new(products.clone(), columns).unwrap();
+        write_table(dir, "products", products, [Ok(batch)], 1).unwrap();
+
+        let attributes = Arc::new(Schema::new(vec![
+            text("article_no"),
+            text("attribute"),
+            text("field"),
+            text("original"),
+            Field::new("value_number", DataType::Float64, true),
+            Field::new("no_value", DataType::Boolean, false),
+            text("unit"),
+            text("source_file"),
+            text("source_sheet"),
+            Field::new("source_row", DataType::Int64, false),
+            text("source_column"),
+        ]));
+        let strings = |f: &dyn Fn(&Row) -> Option<&'static str>| -> ArrayRef {
+            Arc::new(StringArray::from(rows.iter().map(f).collect::<Vec<_>>()))
+        };
+        let number = |value: &str| value.split(' ').next().and_then(|n| n.parse().ok());
+        let batch = RecordBatch::try_new(
+            attributes.clone(),
+            vec![
+                strings(&|r| Some(r.0)),
+                strings(&|r| Some(r.1)),
+                strings(&|_| None),
+                strings(&|r| Some(r.2)),
+                Arc::new(Float64Array::from(
+                    rows.iter().map(|r| number(r.2)).collect::<Vec<_>>(),
+                )),
+                Arc::new(BooleanArray::from(vec![false; rows.len()])),
+                strings(&|r| r.2.split(' ').nth(1)),
+                strings(&|r| {
+                    Some(if r.1 == "Leistung" {
+                        "technik.csv"
+                    } else {
+                        "stamm.xlsx"
+                    })
+                }),
+                strings(&|r| (r.1 != "Leistung").then_some("Leuchten")),
+                Arc::new(Int64Array::from(
+                    rows.iter().map(|r| i64::from(r.3)).collect::<Vec<_>>(),
+                )),
+                strings(&|r| Some(r.4)),
+            ],
+        )
+        .unwrap();
+        write_table(dir, "attributes", attributes, [Ok(batch)], 1).unwrap();
+        let record = DeliveryRecord {
+            delivery: 1,
+            tables: [("products".to_owned(), 0), ("attributes".to_owned(), 0)].into(),
+            customer: "test".into(),
+            committed_at: String::new(),
+        };
+        let file = cradle_lake::deliveries::record_file(dir, 1);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, serde_json::to_string(&record).unwrap()).unwrap();
+    }
+
+    fn chunk_texts(dir: &Path) -> Vec<String> {
+        let delivery = read(dir).unwrap();
+        delivery
+            .products
+            .iter()
+            .flat_map(|p| product_chunks(&delivery, p))
+            .map(|c| c.text)
+            .collect()
+    }
+
+    #[test]
+    fn chunks_do_not_depend_on_the_order_of_attribute_rows() {
+        // A parallel ingest writes each file's rows as it finishes them, so
+        // two ingests of the same delivery store rows in different orders.
+        let rows: Vec<Row> = vec![
+            ("A-1", "Leistung", "12 W", 2, "B"),
+            ("A-1", "Systemleistung", "14 W", 4, "AA"),
+            ("A-1", "Farbe", "weiß", 4, "C"),
+            ("A-2", "Leistung", "8 W", 3, "B"),
+            ("A-2", "Systemleistung", "9 W", 5, "AA"),
+            ("A-2", "Farbe", "schwarz", 5, "C"),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let forward = dir.path().join("forward");
+        let backward = dir.path().join("backward");
+        lakehouse(&forward, &rows);
+        let reversed: Vec<Row> = rows.iter().rev().copied().collect();
+        lakehouse(&backward, &reversed);
+        let texts = chunk_texts(&forward);
+        assert_eq!(texts, chunk_texts(&backward));
+        // Source order: the workbook (row 4: column C before AA), then the
+        // CSV; the identity names the first wattage in that order.
+        let technical = texts.iter().find(|t| t.contains("Farbe: weiß")).unwrap();
+        let farbe = technical.find("Farbe").unwrap();
+        let system = technical.find("Systemleistung").unwrap();
+        let leistung = technical.find("Leistung: 12").unwrap();
+        assert!(farbe < system && system < leistung, "{technical}");
+        assert!(texts[0].contains("Systemleistung: 14 W"), "{}", texts[0]);
+    }
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{EmbedError, Embedder, LocalOptions, ModelSpec, RemoteOptions};
+use crate::{EmbedError, Embedder, LocalOptions, ModelSpec, RemoteOptions, WeightsStamp};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "backend", rename_all = "snake_case")]
@@ -15,6 +15,10 @@ pub enum ModelLocation {
     Local {
         dir: PathBuf,
         name: String,
+        /// The weights' hash as enrich computed it, trusted while the file
+        /// is unchanged.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        weights: Option<WeightsStamp>,
     },
     Remote {
         endpoint: String,
@@ -39,9 +43,9 @@ impl ModelLocation {
     /// Opens the model for query embedding.
     pub fn open(&self, local: &LocalOptions) -> Result<Box<dyn Embedder>, EmbedError> {
         match self {
-            ModelLocation::Local { dir, name } => Ok(Box::new(crate::LocalEmbedder::open_named(
-                dir, name, local,
-            )?)),
+            ModelLocation::Local { dir, name, weights } => Ok(Box::new(
+                crate::LocalEmbedder::open_stamped(dir, name, local, weights.as_ref())?,
+            )),
             ModelLocation::Remote {
                 endpoint,
                 model,

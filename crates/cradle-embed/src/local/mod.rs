@@ -21,7 +21,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
@@ -132,6 +132,18 @@ impl LocalEmbedder {
         name: &str,
         opts: &LocalOptions,
     ) -> Result<LocalEmbedder, EmbedError> {
+        LocalEmbedder::open_stamped(dir, name, opts, None)
+    }
+
+    /// [`open_named`](Self::open_named), trusting `known` for the weights'
+    /// hash while the file's size and modification time still match it
+    /// (hashing 90 MB or more would otherwise be most of a server start).
+    pub fn open_stamped(
+        dir: &Path,
+        name: &str,
+        opts: &LocalOptions,
+        known: Option<&WeightsStamp>,
+    ) -> Result<LocalEmbedder, EmbedError> {
         if opts.batch_size == 0 {
             return Err(EmbedError::Setting {
                 setting: "batch_size",
@@ -196,7 +208,10 @@ impl LocalEmbedder {
         tokenizer.with_padding(None);
 
         let weights_path = dir.join("model.safetensors");
-        let revision = sha256_file(&weights_path)?;
+        let revision = match known {
+            Some(stamp) if stamp.matches(&weights_path) => stamp.sha256.clone(),
+            _ => sha256_file(&weights_path)?,
+        };
         let encoder = Encoder::load(&config, family, &weights::Weights::open(&weights_path)?)?;
 
         let threads = opts
@@ -417,6 +432,43 @@ fn optional_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>,
     read_json(path).map(Some)
 }
 
+/// A weights file as it was when its hash was taken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeightsStamp {
+    pub sha256: String,
+    pub bytes: u64,
+    /// Modification time, nanoseconds since the Unix epoch.
+    pub modified_ns: u64,
+}
+
+impl WeightsStamp {
+    /// The stamp of `path` whose hash is `sha256`; `None` when the file's
+    /// metadata cannot be read.
+    pub fn of(path: &Path, sha256: &str) -> Option<WeightsStamp> {
+        let (bytes, modified_ns) = size_and_time(path)?;
+        Some(WeightsStamp {
+            sha256: sha256.to_owned(),
+            bytes,
+            modified_ns,
+        })
+    }
+
+    /// Whether `path` still has the size and modification time stamped.
+    pub fn matches(&self, path: &Path) -> bool {
+        size_and_time(path) == Some((self.bytes, self.modified_ns))
+    }
+}
+
+fn size_and_time(path: &Path) -> Option<(u64, u64)> {
+    let metadata = std::fs::metadata(path).ok()?;
+    let modified = metadata
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some((metadata.len(), u64::try_from(modified.as_nanos()).ok()?))
+}
+
 /// Hex sha256 of a file, read in 1 MiB pieces.
 pub(crate) fn sha256_file(path: &Path) -> Result<String, EmbedError> {
     let error = |source| EmbedError::Read {
@@ -442,6 +494,26 @@ pub(crate) fn sha256_file(path: &Path) -> Result<String, EmbedError> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_weights_stamp_holds_while_the_file_is_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.safetensors");
+        std::fs::write(&path, b"weights").unwrap();
+        let hash = sha256_file(&path).unwrap();
+        let stamp = WeightsStamp::of(&path, &hash).unwrap();
+        assert!(stamp.matches(&path));
+        // Another size: the stamp no longer vouches for the hash.
+        std::fs::write(&path, b"other weights").unwrap();
+        assert!(!stamp.matches(&path));
+        // Same size, another modification time: neither.
+        std::fs::write(&path, b"WEIGHTS").unwrap();
+        let file = std::fs::File::options().write(true).open(&path).unwrap();
+        file.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1))
+            .unwrap();
+        assert!(!stamp.matches(&path));
+        assert!(!stamp.matches(&dir.path().join("missing")));
+    }
     use super::*;
 
     #[test]

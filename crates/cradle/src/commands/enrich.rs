@@ -153,9 +153,12 @@ pub fn open_embedder(
         )
     })?;
     let dir = std::fs::canonicalize(&dir_for_server).unwrap_or(dir_for_server);
+    let weights =
+        cradle_embed::WeightsStamp::of(&dir.join("model.safetensors"), &embedder.info().revision);
     let location = ModelLocation::Local {
         dir,
         name: embedder.info().name.clone(),
+        weights,
     };
     Ok((embedder, location))
 }

@@ -166,10 +166,10 @@ pub fn product_chunks(delivery: &Delivery, product: &ProductText) -> Vec<Chunk> 
             && !units_seen.contains(&unit)
         {
             units_seen.push(unit);
-            key_values.push(format!("{}: {value} {unit}", delivery.name(attr)));
+            key_values.push(format!("{}: {value} {unit}", delivery.label(attr)));
         } else if !ip_seen && is_ip_rating(value) {
             ip_seen = true;
-            key_values.push(format!("{}: {value}", delivery.name(attr)));
+            key_values.push(format!("{}: {value}", delivery.label(attr)));
         }
     }
     for (language, name, label) in [
@@ -266,9 +266,10 @@ pub fn product_chunks(delivery: &Delivery, product: &ProductText) -> Vec<Chunk> 
             push_split(&mut chunks, key, &id, "tender", language, value, name);
             continue;
         }
+        let label = delivery.label(attr);
         let line = match delivery.unit(attr) {
-            Some(unit) if !value.ends_with(unit) => format!("{name}: {value} {unit}\n"),
-            _ => format!("{name}: {value}\n"),
+            Some(unit) if !value.ends_with(unit) => format!("{label}: {value} {unit}\n"),
+            _ => format!("{label}: {value}\n"),
         };
         if !technical.contains(&line) {
             technical.push_str(&line);
@@ -371,6 +372,28 @@ mod tests {
             });
         }
         (delivery, product)
+    }
+
+    #[test]
+    fn etim_feature_codes_are_named_in_texts() {
+        let (mut delivery, product) = delivery_with(&[
+            ("EF000280", "32", Some("W"), Some(32.0)),
+            ("EF999999", "7", None, Some(7.0)),
+            ("Lichtstrom", "3040", Some("lm"), Some(3040.0)),
+        ]);
+        delivery.label_etim_features(&cradle_classify::EtimModel::builtin());
+        let chunks = product_chunks(&delivery, &product);
+        let identity = &chunks[0].text;
+        assert!(
+            identity.contains("Lampenleistung (EF000280): 32 W"),
+            "{identity}"
+        );
+        let technical = &chunks.last().unwrap().text;
+        // A code the model does not know stays as delivered.
+        assert!(technical.contains("EF999999: 7\n"), "{technical}");
+        assert!(technical.contains("Lichtstrom: 3040 lm"), "{technical}");
+        // The attribute keeps its delivered name for everything else.
+        assert_eq!(delivery.name(&product.attributes[0]), "EF000280");
     }
 
     #[test]

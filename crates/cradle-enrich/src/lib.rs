@@ -197,7 +197,8 @@ pub fn enrich(
         *lap = Instant::now();
     };
 
-    let delivery = read::read(&lakehouse)?;
+    let mut delivery = read::read(&lakehouse)?;
+    delivery.label_etim_features(&options.etim);
     stage_done("read", &mut lap);
 
     let mut chunks: Vec<chunk::Chunk> = delivery

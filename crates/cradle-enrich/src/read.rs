@@ -85,6 +85,9 @@ pub struct Delivery {
     pub products: Vec<ProductText>,
     /// Attribute names (headers as delivered).
     pub names: Vec<String>,
+    /// How texts show an attribute's name where it differs from `names`
+    /// (same indexes): an ETIM feature code with its name.
+    pub labels: Vec<Option<String>>,
     /// Units; index 0 is the empty unit.
     pub units: Vec<String>,
     /// The `files` table version of the delivery (media files are listed
@@ -95,6 +98,35 @@ pub struct Delivery {
 impl Delivery {
     pub fn name(&self, attr: &AttrRef) -> &str {
         &self.names[attr.name as usize]
+    }
+
+    /// The name a text shows for an attribute.
+    pub fn label(&self, attr: &AttrRef) -> &str {
+        match self.labels.get(attr.name as usize) {
+            Some(Some(label)) => label,
+            _ => self.name(attr),
+        }
+    }
+
+    /// Names attributes that are headed by a bare ETIM feature code (as a
+    /// long-format ETIM file pivots them) after the feature, in German
+    /// where the model has it: `Lampenleistung (EF000280)`.
+    pub fn label_etim_features(&mut self, etim: &cradle_classify::EtimModel) {
+        self.labels = self
+            .names
+            .iter()
+            .map(|name| {
+                let code = name.trim();
+                let is_code = code.len() == 8
+                    && code.starts_with("EF")
+                    && code[2..].bytes().all(|b| b.is_ascii_digit());
+                let feature = etim.feature(code).filter(|_| is_code)?;
+                let text = feature
+                    .description("de")
+                    .or_else(|| feature.description("en"))?;
+                Some(format!("{text} ({code})"))
+            })
+            .collect();
     }
 
     pub fn unit(&self, attr: &AttrRef) -> Option<&str> {

@@ -13,7 +13,7 @@
 use std::path::Path;
 
 use tantivy::schema::{
-    FacetOptions, Field, IndexRecordOption, JsonObjectOptions, STORED, STRING, Schema,
+    FAST, FacetOptions, Field, IndexRecordOption, JsonObjectOptions, STORED, STRING, Schema,
     TextFieldIndexing, TextOptions,
 };
 
@@ -78,7 +78,7 @@ fn words(analyzer: &str, stored: bool) -> TextOptions {
 
 pub(crate) fn build() -> Schema {
     let mut schema = Schema::builder();
-    schema.add_text_field(ARTICLE_NO, STRING | STORED);
+    schema.add_text_field(ARTICLE_NO, STRING | STORED | FAST);
     schema.add_text_field(ARTICLE_KEY, STRING);
     schema.add_text_field(GTIN, STRING | STORED);
     schema.add_text_field(MANUFACTURER_KEY, STRING);

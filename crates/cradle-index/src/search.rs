@@ -11,12 +11,12 @@
 //! (constant 0.5). Every word must match somewhere (AND); when that finds
 //! nothing, any word may (OR), so a stray word does not empty the page.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use tantivy::collector::{Count, FacetCollector, FacetCounts, TopDocs};
+use tantivy::collector::{Count, DocSetCollector, FacetCollector, FacetCounts, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, EnableScoring, FuzzyTermQuery, Occur, Query, RangeQuery,
@@ -67,6 +67,36 @@ const ATTRIBUTE_ALIASES: &[&[&str]] = &[
     ],
     &["dimmbar", "dimmable"],
 ];
+
+/// Units of one quantity with their size in its base unit; keys are
+/// normalised as in fact keys (`mw` is milliwatt: catalogues list no
+/// megawatt luminaires).
+const UNIT_SCALES: &[&[(&str, f64)]] = &[
+    &[("mw", 1e-3), ("w", 1.0), ("kw", 1e3)],
+    &[("mm", 1e-3), ("cm", 1e-2), ("dm", 1e-1), ("m", 1.0)],
+    &[("mg", 1e-6), ("g", 1e-3), ("kg", 1.0), ("t", 1e3)],
+    &[("lm", 1.0), ("klm", 1e3)],
+    &[("mv", 1e-3), ("v", 1.0), ("kv", 1e3)],
+    &[("ua", 1e-6), ("ma", 1e-3), ("a", 1.0)],
+    &[("hz", 1.0), ("khz", 1e3)],
+    &[("s", 1.0), ("min", 60.0), ("h", 3600.0)],
+];
+
+/// The units a range given in `unit` is searched in, each with the factor
+/// that turns a bound in `unit` into one in that unit; just `unit` itself
+/// when it is not a known quantity's.
+fn convertible_units(unit: &str) -> Vec<(Option<String>, f64)> {
+    let normalized = crate::analysis::normalize_unit(unit);
+    for family in UNIT_SCALES {
+        if let Some(&(_, size)) = family.iter().find(|(u, _)| *u == normalized) {
+            return family
+                .iter()
+                .map(|&(other, other_size)| (Some(other.to_owned()), size / other_size))
+                .collect();
+        }
+    }
+    vec![(Some(unit.to_owned()), 1.0)]
+}
 
 /// A search.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -391,6 +421,60 @@ impl SearchIndex {
         })
     }
 
+    /// The article numbers of the products that pass every filter (all
+    /// products when there is none): what a vector search is restricted
+    /// to when a request has filters. Reads the `article_no` fast column,
+    /// not the stored documents.
+    pub fn matching_articles(&self, filters: &[Filter]) -> Result<HashSet<String>, IndexError> {
+        let search_err = |source| IndexError::Search { source };
+        let query: Box<dyn Query> = if filters.is_empty() {
+            Box::new(AllQuery)
+        } else {
+            let clauses = filters
+                .iter()
+                .map(|f| Ok((Occur::Must, self.filter_query(f)?)))
+                .collect::<Result<Vec<_>, IndexError>>()?;
+            Box::new(BooleanQuery::new(clauses))
+        };
+        let searcher = self.reader.searcher();
+        let docs = searcher
+            .search(query.as_ref(), &DocSetCollector)
+            .map_err(search_err)?;
+        let mut by_segment: BTreeMap<u32, Vec<DocId>> = BTreeMap::new();
+        for address in docs {
+            by_segment
+                .entry(address.segment_ord)
+                .or_default()
+                .push(address.doc_id);
+        }
+        let mut articles = HashSet::new();
+        for (segment, doc_ids) in by_segment {
+            let reader = searcher.segment_reader(segment);
+            let column = reader
+                .fast_fields()
+                .str(crate::schema::ARTICLE_NO)
+                .map_err(search_err)?
+                .ok_or_else(|| IndexError::IncompatibleFormat {
+                    path: self.dir.clone(),
+                    found: 0,
+                    expected: crate::meta::FORMAT,
+                })?;
+            let mut ords: Vec<u64> = doc_ids
+                .iter()
+                .filter_map(|&doc| column.ords().first(doc))
+                .collect();
+            ords.sort_unstable();
+            ords.dedup();
+            column
+                .dictionary()
+                .sorted_ords_to_term_cb(&ords, |bytes| {
+                    articles.insert(String::from_utf8_lossy(bytes).into_owned());
+                })
+                .map_err(|e| search_err(tantivy::TantivyError::from(e)))?;
+        }
+        Ok(articles)
+    }
+
     fn collect(
         &self,
         searcher: &Searcher,
@@ -683,10 +767,29 @@ impl SearchIndex {
                         field: field.clone(),
                     });
                 }
-                any(keys
-                    .iter()
-                    .map(|key| number_range(&fact_key(key, unit.as_deref()), *min, *max))
-                    .collect())
+                // A range in kW also finds values delivered in W (and mm
+                // in cm, g in kg, ...): one range per unit of the quantity.
+                let units = match unit.as_deref() {
+                    Some(unit) => convertible_units(unit),
+                    None => vec![(None, 1.0)],
+                };
+                let mut options = Vec::new();
+                for key in &keys {
+                    for (unit, factor) in &units {
+                        // Converted bounds are widened by a rounding
+                        // error, so 0.3 kW still includes 300 W.
+                        let slack = if *factor == 1.0 { 0.0 } else { 1e-9 };
+                        let scale = |v: Option<f64>, side: f64| {
+                            v.map(|v| v * factor + side * slack * (v * factor).abs())
+                        };
+                        options.push(number_range(
+                            &fact_key(key, unit.as_deref()),
+                            scale(*min, -1.0),
+                            scale(*max, 1.0),
+                        ));
+                    }
+                }
+                any(options)
             }
             Filter::Bool { value, .. } => any(keys
                 .iter()

@@ -542,8 +542,23 @@ fn filters() {
         filtered("", vec![range("farbtemperatur", None, Some(3500.0), None)]),
         ["LW-100234"]
     );
-    // The unit is part of the key: no fact is in kW.
-    assert!(filtered("", vec![range("Leistung", Some(0.0), None, Some("kW"))]).is_empty());
+    // Units convert within a quantity: 0.01–0.02 kW is 10–20 W.
+    assert_eq!(
+        filtered(
+            "",
+            vec![range("Leistung", Some(0.01), Some(0.02), Some("kW"))]
+        ),
+        ["LW-100234", "PL-300"]
+    );
+    assert_eq!(
+        filtered(
+            "",
+            vec![range("Lichtstrom", Some(1.0), Some(2.0), Some("klm"))]
+        ),
+        ["LW-100234"]
+    );
+    // Another quantity finds nothing: no power is in lumen.
+    assert!(filtered("", vec![range("Leistung", Some(0.0), None, Some("lm"))]).is_empty());
     assert_eq!(
         filtered("", vec![range("price_eur", Some(10.0), Some(20.0), None)]).len(),
         PRODUCTS.len()
@@ -567,6 +582,57 @@ fn filters() {
     assert_eq!(
         filtered("", vec![equals("article_no", "lw100234")]),
         ["LW-100234"]
+    );
+}
+
+#[test]
+fn matching_articles_are_what_the_filters_let_through() {
+    let equals = |field: &str, value: &str| Filter::Equals {
+        field: field.into(),
+        value: value.into(),
+    };
+    let matching = |filters: Vec<Filter>| {
+        let mut found: Vec<String> = with_fixture(|fixture| {
+            fixture
+                .index
+                .matching_articles(&filters)
+                .expect("matching articles")
+                .into_iter()
+                .collect()
+        });
+        found.sort();
+        found
+    };
+    assert_eq!(matching(vec![]).len(), PRODUCTS.len());
+    for filters in [
+        vec![equals("brand", "Nordlicht")],
+        vec![equals("family", "Zubehör"), equals("brand", "Voltix")],
+        vec![Filter::Range {
+            field: "Leistung".into(),
+            min: Some(10.0),
+            max: Some(20.0),
+            unit: Some("W".into()),
+        }],
+        vec![Filter::Bool {
+            field: "dimmable".into(),
+            value: true,
+        }],
+        vec![equals("brand", "nobody")],
+    ] {
+        let mut request = SearchRequest::new("");
+        request.filters = filters.clone();
+        request.limit = PRODUCTS.len();
+        let mut listed: Vec<String> = search(&request)
+            .hits
+            .into_iter()
+            .map(|h| h.article_no)
+            .collect();
+        listed.sort();
+        assert_eq!(matching(filters.clone()), listed, "{filters:?}");
+    }
+    assert_eq!(
+        matching(vec![equals("brand", "Nordlicht")]),
+        ["DL-400", "SL-200100"]
     );
 }
 

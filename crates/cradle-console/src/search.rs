@@ -20,6 +20,8 @@
 //!
 //! Searches run on the blocking pool: tantivy is synchronous.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::routing::get;
@@ -104,9 +106,35 @@ pub async fn run(
                 ));
             }
             let vectors = data.vectors()?.clone();
-            let nearest = vectors.nearest_products(&request.query).await?;
+            // Three things at once: the query's vector (model thread), the
+            // products the filters let through, and the keyword side.
+            let allowed = async {
+                if request.filters.is_empty() {
+                    return Ok(None);
+                }
+                let index = data.index().clone();
+                let filters = request.filters.clone();
+                let found = tokio::task::spawn_blocking(move || index.matching_articles(&filters))
+                    .await
+                    .map_err(|source| AppError::internal("the filter task failed", source))?;
+                found.map(|set| Some(Arc::new(set))).map_err(index_error)
+            };
+            let keyword_side = async {
+                if mode != Mode::Hybrid {
+                    return Ok(None);
+                }
+                let mut wide = request.clone();
+                wide.limit = crate::vectors::FUSION_DEPTH;
+                wide.offset = 0;
+                keyword(data, wide).await.map(Some)
+            };
+            let (vector, allowed, keyword_side) =
+                tokio::join!(vectors.embed_query(&request.query), allowed, keyword_side);
+            let nearest = vectors.nearest_products(vector?, allowed?).await?;
+            let keyword_side = keyword_side?;
             let (limit, offset) = (request.limit, request.offset);
-            // The vector candidates that pass the filters, with their names.
+            // The vector candidates with their names (and the filters
+            // checked once more).
             let mut check = request.clone();
             check.query.clear();
             check.limit = nearest.len().max(1);
@@ -133,22 +161,27 @@ pub async fn run(
                     Some(hit)
                 })
                 .collect();
-            let (ranked, facets) = if mode == Mode::Vector {
-                (vector_hits, checked.facets)
-            } else {
-                let mut wide = request.clone();
-                wide.limit = crate::vectors::FUSION_DEPTH;
-                wide.offset = 0;
-                let keyword_side = keyword(data, wide).await?;
-                (
-                    crate::vectors::fuse(keyword_side.hits, vector_hits),
-                    keyword_side.facets,
-                )
-            };
-            SearchResponse {
-                total: ranked.len(),
-                hits: ranked.into_iter().skip(offset).take(limit).collect(),
-                facets,
+            match keyword_side {
+                None => SearchResponse {
+                    total: vector_hits.len(),
+                    hits: vector_hits.into_iter().skip(offset).take(limit).collect(),
+                    facets: checked.facets,
+                },
+                Some(keyword_side) => {
+                    let keyword_total = keyword_side.total;
+                    let fused = crate::vectors::fuse(keyword_side.hits, vector_hits);
+                    // Every keyword match, plus the vector candidates the
+                    // keyword search did not find (facets count the former).
+                    let vector_only = fused
+                        .iter()
+                        .filter(|hit| hit.matched.iter().all(|m| m == "vector"))
+                        .count();
+                    SearchResponse {
+                        total: keyword_total + vector_only,
+                        hits: fused.into_iter().skip(offset).take(limit).collect(),
+                        facets: keyword_side.facets,
+                    }
+                }
             }
         }
     })
@@ -163,16 +196,19 @@ async fn keyword(
     let result = tokio::task::spawn_blocking(move || index.search(&request))
         .await
         .map_err(|source| AppError::internal("the search task failed", source))?;
-    match result {
-        Ok(response) => Ok(response),
-        Err(error) if error.is_request_error() => {
-            let code = match error {
-                IndexError::UnknownFacet { .. } => "unknown_facet",
-                _ => "invalid_filter",
-            };
-            Err(AppError::bad_request(code, error.to_string()))
-        }
-        Err(error) => Err(AppError::internal("the search failed", error)),
+    result.map_err(index_error)
+}
+
+/// An index error as a response: 400 for what the request got wrong.
+fn index_error(error: IndexError) -> AppError {
+    if error.is_request_error() {
+        let code = match error {
+            IndexError::UnknownFacet { .. } => "unknown_facet",
+            _ => "invalid_filter",
+        };
+        AppError::bad_request(code, error.to_string())
+    } else {
+        AppError::internal("the search failed", error)
     }
 }
 

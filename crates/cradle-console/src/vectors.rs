@@ -8,7 +8,7 @@
 //! 1), over the best [`FUSION_DEPTH`] of each. An exact article number or
 //! GTIN match stays first, as in keyword search.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -88,26 +88,42 @@ impl Vectors {
         self.index.file_bytes()
     }
 
-    /// Products nearest to the query text, best first, with the cosine of
-    /// their best chunk.
-    pub async fn nearest_products(&self, query: &str) -> Result<Vec<(String, f32)>, AppError> {
-        let vector = self
+    /// The query's vector, computed on the model's own thread.
+    pub async fn embed_query(&self, query: &str) -> Result<Vec<f32>, AppError> {
+        Ok(self
             .embed
             .embed(vec![query.to_owned()], Role::Query)
             .await
             .map_err(|source| AppError::internal("embedding the query failed", source))?
             .pop()
-            .unwrap_or_default();
+            .unwrap_or_default())
+    }
+
+    /// Products nearest to `vector`, best first, with the cosine of their
+    /// best chunk. With `allowed`, only chunks of those products are
+    /// considered while the index is scanned (so a selective filter still
+    /// finds its nearest products, not just the few among the overall
+    /// nearest).
+    pub async fn nearest_products(
+        &self,
+        vector: Vec<f32>,
+        allowed: Option<Arc<HashSet<String>>>,
+    ) -> Result<Vec<(String, f32)>, AppError> {
         let index = self.index.clone();
-        let hits = tokio::task::spawn_blocking(move || index.search(&vector, VECTOR_CHUNKS))
-            .await
-            .map_err(|source| AppError::internal("the vector search task failed", source))?
-            .map_err(|source| AppError::internal("the vector search failed", source))?;
+        let hits = tokio::task::spawn_blocking(move || match allowed {
+            None => index.search(&vector, VECTOR_CHUNKS),
+            Some(allowed) => {
+                let allow = |row: u32| allowed.contains(article_of(index.key(row)));
+                index.search_filtered(&vector, VECTOR_CHUNKS, &allow)
+            }
+        })
+        .await
+        .map_err(|source| AppError::internal("the vector search task failed", source))?
+        .map_err(|source| AppError::internal("the vector search failed", source))?;
         let mut products: Vec<(String, f32)> = Vec::new();
         let mut seen: HashMap<String, usize> = HashMap::new();
         for hit in hits {
-            let key = self.index.key(hit.row);
-            let article = key.rsplit_once('#').map_or(key, |(article, _)| article);
+            let article = article_of(self.index.key(hit.row));
             match seen.get(article) {
                 Some(&at) => products[at].1 = products[at].1.max(hit.score),
                 None => {
@@ -120,6 +136,11 @@ impl Vectors {
         products.truncate(FUSION_DEPTH);
         Ok(products)
     }
+}
+
+/// The product of an index key (`<article_no>#<chunk id>`).
+fn article_of(key: &str) -> &str {
+    key.rsplit_once('#').map_or(key, |(article, _)| article)
 }
 
 /// Reciprocal rank fusion of a keyword and a vector ranking (each best

@@ -219,6 +219,21 @@ fn enrich_embeds_what_changed_classifies_and_serves_vector_search() {
     for hit in filtered["hits"].as_array().unwrap() {
         assert_eq!(hit["etim_class"], "EC001743", "{filtered}");
     }
+    // A filter far from the query still fills the page: the index is
+    // scanned for products that pass it, not just the overall nearest.
+    let bollards = search("/api/search?q=&etim_class=EC000301&limit=1");
+    let expected = bollards["total"].as_u64().unwrap().min(10);
+    assert!(expected > 0, "{bollards}");
+    for mode in ["vector", "hybrid"] {
+        let far = search(&format!(
+            "/api/search?q=pendant%20luminaire%20for%20offices&mode={mode}&etim_class=EC000301&limit=10"
+        ));
+        let hits = far["hits"].as_array().unwrap();
+        assert_eq!(hits.len() as u64, expected, "{mode}: {far}");
+        for hit in hits {
+            assert_eq!(hit["etim_class"], "EC000301", "{mode}: {far}");
+        }
+    }
     let (status, body) = get(port, "/api/search?q=x&mode=semantic", Some(&key)).unwrap();
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("mode"), "{body}");

@@ -93,6 +93,7 @@ async fn stats(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
             "built_at": index.built_at,
             "built_from": index.built_from,
             "attribute_keys": index.attribute_keys,
+            "facet_attributes": index.facet_attributes,
         },
         "catalog": {
             "size_bytes": data.catalog_size_bytes(),

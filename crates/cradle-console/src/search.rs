@@ -2,21 +2,27 @@
 //!
 //! Parameters: `q` (the words), `family`, `brand`, `series`, `etim_class`
 //! (exact values), `filter` (repeatable, see below), `facets`
-//! (comma-separated: `family,brand,series,etim_class`), `highlight`
+//! (comma-separated: `family,brand,series,etim_class` or attributes with
+//! few distinct values, listed as `facet_attributes` in `/api/stats`,
+//! e.g. `IP-Schutzart,Leistung`), `highlight`
 //! (`true`/`false`), `limit` (1..=100, default 20), `offset` (at most
 //! 10 000). Unknown parameters are refused so a typo is not silently
 //! ignored.
 //!
 //! A `filter` is `field:value` (equality), `field:min..max` or with a unit
 //! `field:min..max:unit` (numeric range, either bound may be left out:
-//! `leistung_w:10..`), or `field:true` / `field:false` (yes/no attribute).
+//! `leistung_w:10..`; a unit converts within its quantity, so
+//! `leistung:0.01..0.02:kW` finds 10–20 W), or `field:true` /
+//! `field:false` (yes/no attribute).
 //!
 //! `mode` is `keyword` (default: BM25 with German and English analysis),
 //! `vector` (the query embedded with the enrich stage's model, nearest
 //! chunks in the ANN index, one hit per product) or `hybrid` (both, fused
 //! by reciprocal rank fusion; see `vectors.rs`). Filters apply in every
-//! mode; in `vector` and `hybrid` mode facets count the matches of the
-//! keyword side and the vector candidates respectively.
+//! mode (vector search scans only products that pass them); in `vector`
+//! mode facets count the vector candidates, in `hybrid` mode the keyword
+//! matches, and `total` is the keyword matches plus the vector-only
+//! candidates.
 //!
 //! Searches run on the blocking pool: tantivy is synchronous.
 
@@ -379,7 +385,7 @@ fn search_doc() -> Value {
                 "schema": {"type": "array", "items": {"type": "string"}},
                 "example": ["leistung_w:10..20", "dimmbar:true"],
             },
-            query_parameter("facets", "Comma-separated facets to count: family, brand, series, etim_class", json!({"type": "string", "example": "family,brand"})),
+            query_parameter("facets", "Comma-separated facets to count: family, brand, series, etim_class, or an attribute with few distinct values (facet_attributes in /api/stats), e.g. IP-Schutzart, Leistung", json!({"type": "string", "example": "family,brand,Leistung"})),
             query_parameter("highlight", "Whether hits carry snippets with <b> around matched words", json!({"type": "boolean", "default": false})),
             query_parameter("limit", "Hits per page", json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20})),
             query_parameter("offset", "Hits to skip", json!({"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0})),

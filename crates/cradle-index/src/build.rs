@@ -10,7 +10,7 @@
 //! a half index where the console looks, and a reader of the previous
 //! index keeps its memory maps (unlinked files stay readable).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -29,6 +29,17 @@ use crate::schema::{self, Fields};
 /// Text attribute values longer than this are searchable words only, not
 /// facts for equality filters: long texts are descriptions, not values.
 const LONGEST_TEXT_FACT: usize = 60;
+
+/// Distinct values an attribute may have and still be offered as a facet.
+pub const MAX_FACET_VALUES: usize = 200;
+
+/// The facet path root of attribute facets: `/attribute/<key>/<value>`.
+pub(crate) const ATTRIBUTE_FACET: &str = "attribute";
+
+/// Whether a value can be a facet value (`/` separates facet levels).
+fn facetable(value: &str) -> bool {
+    !value.is_empty() && !value.contains('/')
+}
 
 /// How to build.
 #[derive(Debug, Clone)]
@@ -454,12 +465,13 @@ impl IndexBuilder {
         let mut writer: IndexWriter = index
             .writer_with_num_threads(threads, budget)
             .map_err(write_err)?;
+        let facet_keys = self.facet_keys();
         let mut articles: Vec<&String> = self.products.keys().collect();
         // Document order follows the article number, so builds of the same
         // data give the same doc ids and the same tie order in results.
         articles.sort_unstable();
         for article_no in articles {
-            let doc = self.document(&fields, article_no, &self.products[article_no]);
+            let doc = self.document(&fields, article_no, &self.products[article_no], &facet_keys);
             writer.add_document(doc).map_err(write_err)?;
         }
         writer.commit().map_err(write_err)?;
@@ -478,6 +490,8 @@ impl IndexBuilder {
             .collect();
         attribute_keys.sort_unstable();
         attribute_keys.dedup();
+        let mut facet_attributes: Vec<String> = facet_keys.into_iter().collect();
+        facet_attributes.sort_unstable();
         let metadata = IndexMetadata {
             format: FORMAT,
             built_from: built_from.clone(),
@@ -485,6 +499,7 @@ impl IndexBuilder {
             documents: self.products.len() as u64,
             attribute_rows: self.attribute_rows,
             attribute_keys: attribute_keys.clone(),
+            facet_attributes,
         };
         metadata.write(dir)?;
         Ok(BuildReport {
@@ -499,7 +514,60 @@ impl IndexBuilder {
         })
     }
 
-    fn document(&self, fields: &Fields, article_no: &str, product: &ProductDoc) -> TantivyDocument {
+    /// The key and value text a fact is counted under in attribute facets:
+    /// numbers under the unit-qualified key (`leistung_w` / `32`), yes/no
+    /// as `true`/`false`, short texts as delivered.
+    fn facet_entry<'a>(&'a self, product: &'a ProductDoc, fact: &Fact) -> (&'a str, String) {
+        let key = &self.fact_keys[fact.key as usize];
+        match fact.value {
+            FactValue::Number(n) => (key.with_unit.as_deref().unwrap_or(&key.name), n.to_string()),
+            FactValue::Bool(b) => (&key.name, b.to_string()),
+            FactValue::Text { start, len } => {
+                let start = start as usize;
+                let text = &product.attribute_text[start..start + len as usize];
+                (&key.name, text.to_owned())
+            }
+        }
+    }
+
+    /// Attribute keys worth a facet: held by at least two products, with
+    /// at most [`MAX_FACET_VALUES`] distinct values (an IP rating, a
+    /// wattage, a colour; not a weight to the gram or an EAN).
+    fn facet_keys(&self) -> HashSet<String> {
+        let mut values: HashMap<&str, (HashSet<String>, u64)> = HashMap::new();
+        let mut too_many: HashSet<&str> = HashSet::new();
+        for product in self.products.values() {
+            let mut seen: HashSet<&str> = HashSet::new();
+            for fact in &product.facts {
+                let (key, value) = self.facet_entry(product, fact);
+                if too_many.contains(key) || !facetable(&value) {
+                    continue;
+                }
+                let entry = values.entry(key).or_default();
+                if seen.insert(key) {
+                    entry.1 += 1;
+                }
+                entry.0.insert(value);
+                if entry.0.len() > MAX_FACET_VALUES {
+                    values.remove(key);
+                    too_many.insert(key);
+                }
+            }
+        }
+        values
+            .into_iter()
+            .filter(|(_, (_, products))| *products >= 2)
+            .map(|(key, _)| key.to_owned())
+            .collect()
+    }
+
+    fn document(
+        &self,
+        fields: &Fields,
+        article_no: &str,
+        product: &ProductDoc,
+        facet_keys: &HashSet<String>,
+    ) -> TantivyDocument {
         let mut doc = TantivyDocument::new();
         doc.add_text(fields.article_no, article_no);
         doc.add_text(fields.article_key, normalize_code(article_no));
@@ -546,6 +614,20 @@ impl IndexBuilder {
             lines.sort_unstable();
             lines.dedup();
             doc.add_text(fields.attributes, lines.join("\n"));
+        }
+        let mut faceted: Vec<(&str, String)> = product
+            .facts
+            .iter()
+            .map(|fact| self.facet_entry(product, fact))
+            .filter(|(key, value)| facet_keys.contains(*key) && facetable(value))
+            .collect();
+        faceted.sort_unstable();
+        faceted.dedup();
+        for (key, value) in &faceted {
+            doc.add_facet(
+                fields.facets,
+                Facet::from_path([ATTRIBUTE_FACET, key, value.as_str()]),
+            );
         }
         let attrs = self.facts(product);
         if !attrs.is_empty() {

@@ -92,8 +92,10 @@ pub enum IndexError {
         #[source]
         source: tantivy::TantivyError,
     },
-    #[error("cannot facet on {facet:?} (facets: family, brand, series, etim_class)")]
-    UnknownFacet { facet: String },
+    #[error(
+        "cannot facet on {facet:?} (facets: family, brand, series, etim_class, or one of the {attributes} attributes listed as facet_attributes in /api/stats)"
+    )]
+    UnknownFacet { facet: String, attributes: usize },
     #[error("the range filter on {field:?} has neither a minimum nor a maximum")]
     EmptyRange { field: String },
     #[error("the filter field {field:?} is empty")]

@@ -39,6 +39,9 @@ pub struct IndexMetadata {
     /// Distinct typed attribute keys (`leistung_w`, `dimmbar`, ...), the
     /// names range and boolean filters can use.
     pub attribute_keys: Vec<String>,
+    /// Attribute keys that can be counted as facets (few distinct values).
+    #[serde(default)]
+    pub facet_attributes: Vec<String>,
 }
 
 impl IndexMetadata {

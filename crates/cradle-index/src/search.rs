@@ -108,7 +108,8 @@ pub struct SearchRequest {
     pub limit: usize,
     pub offset: usize,
     /// Facets to count over all matches: `family`, `brand`, `series`,
-    /// `etim_class`.
+    /// `etim_class`, or an attribute with few distinct values (see
+    /// [`IndexStats::facet_attributes`]), e.g. `IP-Schutzart`, `Leistung`.
     pub facets: Vec<String>,
     /// Whether hits carry highlighted snippets of names and descriptions.
     pub highlight: bool,
@@ -198,6 +199,8 @@ pub struct IndexStats {
     pub built_at: String,
     /// Typed attribute keys usable in range and boolean filters.
     pub attribute_keys: Vec<String>,
+    /// Attribute keys that can be requested as facets.
+    pub facet_attributes: Vec<String>,
 }
 
 /// An index opened for searching: memory-mapped, read-only, never changed.
@@ -337,19 +340,18 @@ impl SearchIndex {
             built_from: self.metadata.built_from.clone(),
             built_at: self.metadata.built_at.clone(),
             attribute_keys: self.metadata.attribute_keys.clone(),
+            facet_attributes: self.metadata.facet_attributes.clone(),
         }
     }
 
     /// Runs a search; see the module docs for the ranking.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse, IndexError> {
         let search_err = |source| IndexError::Search { source };
-        for facet in &request.facets {
-            if !FACET_FIELDS.contains(&facet.as_str()) {
-                return Err(IndexError::UnknownFacet {
-                    facet: facet.clone(),
-                });
-            }
-        }
+        let facet_roots = request
+            .facets
+            .iter()
+            .map(|name| self.facet_root(name))
+            .collect::<Result<Vec<Facet>, IndexError>>()?;
         let filters = request
             .filters
             .iter()
@@ -358,10 +360,10 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let words = self.words(&request.query);
         let mut plan = self.plan(&searcher, &request.query, &words, true, &filters)?;
-        let mut result = self.collect(&searcher, &plan, request)?;
+        let mut result = self.collect(&searcher, &plan, request, &facet_roots)?;
         if result.0 == 0 && words.len() > 1 {
             plan = self.plan(&searcher, &request.query, &words, false, &filters)?;
-            result = self.collect(&searcher, &plan, request)?;
+            result = self.collect(&searcher, &plan, request, &facet_roots)?;
         }
         let (total, top, facet_counts) = result;
 
@@ -401,9 +403,9 @@ impl SearchIndex {
 
         let mut facets = BTreeMap::new();
         if let Some(counts) = facet_counts {
-            for name in &request.facets {
+            for (name, root) in request.facets.iter().zip(&facet_roots) {
                 let mut values: Vec<(String, u64)> = counts
-                    .get(Facet::from_path([name.as_str()]))
+                    .get(root.clone())
                     .map(|(facet, count)| {
                         let value = facet.to_path().last().copied().unwrap_or_default();
                         (value.to_owned(), count)
@@ -475,11 +477,44 @@ impl SearchIndex {
         Ok(articles)
     }
 
+    /// The facet path counted for a requested facet: a canonical field
+    /// (`family`), or an attribute with few distinct values by any of its
+    /// names (`IP-Schutzart`, `ip_schutzart`, `Leistung` for `leistung_w`).
+    fn facet_root(&self, name: &str) -> Result<Facet, IndexError> {
+        if FACET_FIELDS.contains(&name) {
+            return Ok(Facet::from_path([name]));
+        }
+        let known = &self.metadata.facet_attributes;
+        let key = normalize_attribute(name);
+        let found = aliases(&key)
+            .into_iter()
+            .find_map(|alias| {
+                known.iter().find(|k| **k == alias).or_else(|| {
+                    known.iter().find(|k| {
+                        k.strip_prefix(alias.as_str())
+                            .is_some_and(|r| r.starts_with('_'))
+                    })
+                })
+            })
+            .filter(|_| !key.is_empty());
+        match found {
+            Some(key) => Ok(Facet::from_path([
+                crate::build::ATTRIBUTE_FACET,
+                key.as_str(),
+            ])),
+            None => Err(IndexError::UnknownFacet {
+                facet: name.to_owned(),
+                attributes: self.metadata.facet_attributes.len(),
+            }),
+        }
+    }
+
     fn collect(
         &self,
         searcher: &Searcher,
         plan: &Plan,
         request: &SearchRequest,
+        facet_roots: &[Facet],
     ) -> Result<Collected, IndexError> {
         let top = (request.limit > 0).then(|| {
             TopDocs::with_limit(request.limit)
@@ -488,8 +523,8 @@ impl SearchIndex {
         });
         let facets = (!request.facets.is_empty()).then(|| {
             let mut collector = FacetCollector::for_field(crate::schema::FACETS);
-            for name in &request.facets {
-                collector.add_facet(Facet::from_path([name.as_str()]));
+            for root in facet_roots {
+                collector.add_facet(root.clone());
             }
             collector
         });

@@ -586,6 +586,58 @@ fn filters() {
 }
 
 #[test]
+fn attributes_with_few_values_are_facets() {
+    let mut request = SearchRequest::new("");
+    request.facets = vec!["Leistung".into(), "dimmable".into(), "Farbe".into()];
+    let response = search(&request);
+    let values = |facet: &str| -> Vec<(&str, u64)> {
+        response.facets[facet]
+            .iter()
+            .map(|(v, c)| (v.as_str(), *c))
+            .collect()
+    };
+    // Numbers are counted under their unit's key (leistung_w), in any
+    // of the attribute's names.
+    assert_eq!(
+        values("Leistung"),
+        [("12.5", 1), ("18", 1), ("24", 1), ("60", 1), ("9", 1)]
+    );
+    assert_eq!(values("dimmable"), [("true", 3), ("false", 1)]);
+    assert_eq!(values("Farbe"), [("Schwarz", 1), ("Weiß", 1)]);
+    // Facets count the matches of the query and filters.
+    request.filters = vec![Filter::Bool {
+        field: "Dimmbar".into(),
+        value: true,
+    }];
+    let filtered = search(&request);
+    assert_eq!(
+        filtered.facets["Leistung"],
+        [
+            ("12.5".to_owned(), 1),
+            ("18".to_owned(), 1),
+            ("9".to_owned(), 1)
+        ]
+    );
+    let stats = with_fixture(|fixture| fixture.index.stats());
+    assert_eq!(
+        stats.facet_attributes,
+        [
+            "dimmbar",
+            "farbe",
+            "farbtemperatur_k",
+            "leistung_w",
+            "lichtstrom_lm"
+        ]
+    );
+    // An attribute only one product has is no facet, and the error says
+    // where the facets are listed.
+    request.facets = vec!["Schutzart".into()];
+    let error = with_fixture(|fixture| fixture.index.search(&request).unwrap_err());
+    assert!(error.is_request_error());
+    assert!(error.to_string().contains("facet_attributes"), "{error}");
+}
+
+#[test]
 fn matching_articles_are_what_the_filters_let_through() {
     let equals = |field: &str, value: &str| Filter::Equals {
         field: field.into(),

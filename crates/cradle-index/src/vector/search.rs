@@ -216,8 +216,9 @@ impl VectorIndex {
         let starts = self.u64s(Section::KeyStarts);
         let start = *starts.get(row as usize)? as usize;
         let end = *starts.get(row as usize + 1)? as usize;
-        let keys = std::str::from_utf8(self.bytes(Section::KeyBytes)).ok()?;
-        keys.get(start..end)
+        // Only this key's bytes are checked: validating the whole key
+        // section on every call made a search at 260k vectors 50 ms slower.
+        std::str::from_utf8(self.bytes(Section::KeyBytes).get(start..end)?).ok()
     }
 
     /// The key given at build time for `row` (a row from a [`VectorHit`]).

@@ -24,8 +24,8 @@
 #   --keep           keep the work folder (workspace, vectors, logs)
 #
 # Environment: CRADLE_BIN (skip the build), CARGO_TARGET_DIR,
-# CRADLE_VECTOR_VENV (default ~/.cache/cradle/venv-bench: lancedb, made by
-# bench/vector.sh; deltalake is added to it here).
+# CRADLE_VECTOR_VENV (default ~/.cache/cradle/venv-bench: lancedb and
+# deltalake, pinned in bench/lancedb-venv.sh, shared with bench/vector.sh).
 #
 # Prints everything and writes it to bench/results/serve-<date>-<time>.txt;
 # the query set goes to bench/queries/serve-<products>p-seed<N>.json.
@@ -71,19 +71,7 @@ out() { tee -a "$RESULT"; }
 
 # Python: deltalake + lancedb (query set, export, LanceDB), and the
 # sentence-transformers venv (query vectors, the same model as cradle's).
-PINS="lancedb==0.40.0 numpy==2.4.6 pyarrow==26.0.1"
-VENV="${CRADLE_VECTOR_VENV:-$HOME/.cache/cradle/venv-bench}"
-stamp="$VENV/.cradle-vector-pins"
-if [[ ! -x "$VENV/bin/python" ]] || [[ "$(cat "$stamp" 2>/dev/null)" != "$PINS" ]]; then
-    say "setting up the Python venv $VENV ($PINS)"
-    [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
-    # shellcheck disable=SC2086
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check $PINS
-    echo "$PINS" > "$stamp"
-fi
-"$VENV/bin/python" -c 'import deltalake' 2>/dev/null \
-    || "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check deltalake==1.6.6
-PY="$VENV/bin/python"
+PY="$(bash "$BENCH/lancedb-venv.sh")"
 MODEL="$(bash "$ROOT/scripts/model.sh")"
 EMBED_PY="$(bash "$ROOT/scripts/embed-venv.sh")"
 if ! command -v wrk >/dev/null && [[ $(id -u) -eq 0 ]]; then

@@ -19,7 +19,7 @@
 #
 # Environment:
 #   CARGO_TARGET_DIR    where cargo builds (default <repo>/target)
-#   CRADLE_VECTOR_VENV  Python venv for LanceDB
+#   CRADLE_VECTOR_VENV  Python venv for LanceDB, pinned in bench/lancedb-venv.sh
 #                       (default ~/.cache/cradle/venv-bench; created if missing)
 #
 # Prints build time, index size, recall@K against exact search and p50/p99
@@ -58,24 +58,13 @@ BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH/.." && pwd)"
 say() { printf '\n==> %s\n' "$*" >&2; }
 
-# The Python packages, pinned; the venv is rebuilt when this line changes.
-PINS="lancedb==0.40.0 numpy==2.4.6 pyarrow==26.0.1"
-
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 say "building the benchmark (release) in $CARGO_TARGET_DIR"
 (cd "$ROOT" && cargo build --release -q -p cradle-index --example vector_bench)
 BIN="$CARGO_TARGET_DIR/release/examples/vector_bench"
 
 if [[ ",$TOOLS," == *,lancedb,* ]]; then
-    VENV="${CRADLE_VECTOR_VENV:-$HOME/.cache/cradle/venv-bench}"
-    stamp="$VENV/.cradle-vector-pins"
-    if [[ ! -x "$VENV/bin/python" ]] || [[ "$(cat "$stamp" 2>/dev/null)" != "$PINS" ]]; then
-        say "setting up the Python venv $VENV ($PINS)"
-        [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
-        # shellcheck disable=SC2086
-        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check $PINS
-        echo "$PINS" > "$stamp"
-    fi
+    PY="$(bash "$BENCH/lancedb-venv.sh")"
 fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/cradle-vector-bench.XXXXXX")"
@@ -103,7 +92,7 @@ say "cradle: $BIN ${args[*]}"
 
 if [[ ",$TOOLS," == *,lancedb,* ]]; then
     say "lancedb"
-    "$VENV/bin/python" "$BENCH/vector_lancedb.py" "$WORK" --dimension "$DIMENSION" --k "$K" \
+    "$PY" "$BENCH/vector_lancedb.py" "$WORK" --dimension "$DIMENSION" --k "$K" \
         | tee -a "$RESULT"
 fi
 

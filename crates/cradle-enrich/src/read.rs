@@ -176,19 +176,28 @@ pub(crate) fn scan(
         })
 }
 
+/// Column `i` of a batch of `table` as the array type it must have.
+pub(crate) fn column<'a, A: Array + 'static>(
+    batch: &'a RecordBatch,
+    i: usize,
+    table: &str,
+) -> Result<&'a A, EnrichError> {
+    batch
+        .column(i)
+        .as_any()
+        .downcast_ref::<A>()
+        .ok_or_else(|| EnrichError::Column {
+            table: table.to_owned(),
+            column: batch.schema().field(i).name().clone(),
+        })
+}
+
 pub(crate) fn strings<'a>(
     batch: &'a RecordBatch,
     i: usize,
     table: &str,
 ) -> Result<&'a StringArray, EnrichError> {
-    batch
-        .column(i)
-        .as_any()
-        .downcast_ref::<StringArray>()
-        .ok_or_else(|| EnrichError::Column {
-            table: table.to_owned(),
-            column: batch.schema().field(i).name().clone(),
-        })
+    column(batch, i, table)
 }
 
 pub(crate) fn text(array: &StringArray, row: usize) -> Option<&str> {
@@ -240,8 +249,9 @@ pub fn read(lakehouse: &Path) -> Result<Delivery, EnrichError> {
     }
 
     let attributes_version = table_version(&record, "attributes", lakehouse)?;
-    let mut names: HashMap<String, u32> = HashMap::new();
-    let mut units: HashMap<String, u32> = HashMap::new();
+    let mut names = Interner::default();
+    // Unit ids start at 1: 0 is "no unit".
+    let mut units = Interner::default();
     // Where each attribute row came from, so a product's attributes can be
     // put in source order: the table's row order depends on which file a
     // parallel ingest finished first, and chunk texts (and so their content
@@ -265,33 +275,12 @@ pub fn read(lakehouse: &Path) -> Result<Delivery, EnrichError> {
         let attribute = strings(&batch, 1, "attributes")?;
         let field = strings(&batch, 2, "attributes")?;
         let original = strings(&batch, 3, "attributes")?;
-        let number = batch
-            .column(4)
-            .as_any()
-            .downcast_ref::<Float64Array>()
-            .ok_or_else(|| EnrichError::Column {
-                table: "attributes".into(),
-                column: "value_number".into(),
-            })?;
-        let no_value = batch
-            .column(5)
-            .as_any()
-            .downcast_ref::<BooleanArray>()
-            .ok_or_else(|| EnrichError::Column {
-                table: "attributes".into(),
-                column: "no_value".into(),
-            })?;
+        let number = column::<Float64Array>(&batch, 4, "attributes")?;
+        let no_value = column::<BooleanArray>(&batch, 5, "attributes")?;
         let unit_column = strings(&batch, 6, "attributes")?;
         let source_file = strings(&batch, 7, "attributes")?;
         let source_sheet = strings(&batch, 8, "attributes")?;
-        let source_row = batch
-            .column(9)
-            .as_any()
-            .downcast_ref::<Int64Array>()
-            .ok_or_else(|| EnrichError::Column {
-                table: "attributes".into(),
-                column: "source_row".into(),
-            })?;
+        let source_row = column::<Int64Array>(&batch, 9, "attributes")?;
         let source_column = strings(&batch, 10, "attributes")?;
         for row in 0..batch.num_rows() {
             // Canonical fields are on the product already; "no value"
@@ -307,21 +296,8 @@ pub fn read(lakehouse: &Path) -> Result<Delivery, EnrichError> {
             let Some(&index) = by_key.get(key) else {
                 continue;
             };
-            let next = names.len() as u32;
-            let name = *names.entry(name.to_owned()).or_insert_with(|| {
-                delivery.names.push(name.to_owned());
-                next
-            });
-            let unit = match text(unit_column, row) {
-                None => 0,
-                Some(u) => {
-                    let next = units.len() as u32 + 1;
-                    *units.entry(u.to_owned()).or_insert_with(|| {
-                        delivery.units.push(u.to_owned());
-                        next
-                    })
-                }
-            };
+            let name = names.id(name);
+            let unit = text(unit_column, row).map_or(0, |u| units.id(u) + 1);
             place.clear();
             place.push_str(source_file.value(row));
             place.push('\0');
@@ -345,6 +321,8 @@ pub fn read(lakehouse: &Path) -> Result<Delivery, EnrichError> {
             });
         }
     }
+    delivery.names = names.values;
+    delivery.units.extend(units.values);
     let place_rank = places.ranks(|a, b| a.cmp(b));
     // Column letters: "B" before "AA".
     let column_rank = columns.ranks(|a, b| a.len().cmp(&b.len()).then(a.cmp(b)));
@@ -378,10 +356,12 @@ struct Provenance {
     column: u32,
 }
 
-/// Distinct strings by first appearance, with their rank in a chosen order.
+/// Distinct strings numbered by first appearance.
 #[derive(Default)]
 struct Interner {
     ids: HashMap<String, u32>,
+    /// The strings by id.
+    values: Vec<String>,
 }
 
 impl Interner {
@@ -389,18 +369,19 @@ impl Interner {
         if let Some(&id) = self.ids.get(key) {
             return id;
         }
-        let id = self.ids.len() as u32;
+        let id = self.values.len() as u32;
         self.ids.insert(key.to_owned(), id);
+        self.values.push(key.to_owned());
         id
     }
 
     /// For every id, its position when the strings are sorted by `cmp`.
     fn ranks(&self, cmp: impl Fn(&str, &str) -> std::cmp::Ordering) -> Vec<u32> {
-        let mut keys: Vec<(&str, u32)> = self.ids.iter().map(|(k, &id)| (k.as_str(), id)).collect();
-        keys.sort_by(|a, b| cmp(a.0, b.0));
-        let mut ranks = vec![0; keys.len()];
-        for (rank, (_, id)) in keys.into_iter().enumerate() {
-            ranks[id as usize] = rank as u32;
+        let mut ids: Vec<usize> = (0..self.values.len()).collect();
+        ids.sort_by(|&a, &b| cmp(&self.values[a], &self.values[b]));
+        let mut ranks = vec![0; ids.len()];
+        for (rank, id) in ids.into_iter().enumerate() {
+            ranks[id] = rank as u32;
         }
         ranks
     }

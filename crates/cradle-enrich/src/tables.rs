@@ -16,7 +16,7 @@ use cradle_lake::{Table, WriteOptions};
 
 use crate::EnrichError;
 use crate::chunk::Chunk;
-use crate::read::{scan, strings};
+use crate::read::{column, scan, strings};
 
 pub const CHUNKS: &str = "chunks";
 pub const EMBEDDINGS: &str = "embeddings";
@@ -223,14 +223,7 @@ pub fn previous_vectors(lakehouse: &Path, model: &ModelInfo) -> Result<Previous,
         let hashes = strings(&batch, 0, EMBEDDINGS)?;
         let names = strings(&batch, 1, EMBEDDINGS)?;
         let revisions = strings(&batch, 2, EMBEDDINGS)?;
-        let lists = batch
-            .column(4)
-            .as_any()
-            .downcast_ref::<ListArray>()
-            .ok_or_else(|| EnrichError::Column {
-                table: EMBEDDINGS.into(),
-                column: "vector".into(),
-            })?;
+        let lists = column::<ListArray>(&batch, 4, EMBEDDINGS)?;
         for row in 0..batch.num_rows() {
             if names.value(row) != model.name || revisions.value(row) != model.revision {
                 other_model.get_or_insert_with(|| {

@@ -514,18 +514,25 @@ impl IndexBuilder {
         })
     }
 
-    /// The key and value text a fact is counted under in attribute facets:
-    /// numbers under the unit-qualified key (`leistung_w` / `32`), yes/no
-    /// as `true`/`false`, short texts as delivered.
-    fn facet_entry<'a>(&'a self, product: &'a ProductDoc, fact: &Fact) -> (&'a str, String) {
+    /// The key a fact is counted under in attribute facets: numbers under
+    /// the unit-qualified key (`leistung_w`), the rest under the name.
+    fn facet_key(&self, fact: &Fact) -> &str {
         let key = &self.fact_keys[fact.key as usize];
         match fact.value {
-            FactValue::Number(n) => (key.with_unit.as_deref().unwrap_or(&key.name), n.to_string()),
-            FactValue::Bool(b) => (&key.name, b.to_string()),
+            FactValue::Number(_) => key.with_unit.as_deref().unwrap_or(&key.name),
+            FactValue::Bool(_) | FactValue::Text { .. } => &key.name,
+        }
+    }
+
+    /// A fact's value as a facet value: `32`, `true`/`false`, short texts
+    /// as delivered.
+    fn facet_value(product: &ProductDoc, fact: &Fact) -> String {
+        match fact.value {
+            FactValue::Number(n) => n.to_string(),
+            FactValue::Bool(b) => b.to_string(),
             FactValue::Text { start, len } => {
                 let start = start as usize;
-                let text = &product.attribute_text[start..start + len as usize];
-                (&key.name, text.to_owned())
+                product.attribute_text[start..start + len as usize].to_owned()
             }
         }
     }
@@ -539,8 +546,12 @@ impl IndexBuilder {
         for product in self.products.values() {
             let mut seen: HashSet<&str> = HashSet::new();
             for fact in &product.facts {
-                let (key, value) = self.facet_entry(product, fact);
-                if too_many.contains(key) || !facetable(&value) {
+                let key = self.facet_key(fact);
+                if too_many.contains(key) {
+                    continue;
+                }
+                let value = Self::facet_value(product, fact);
+                if !facetable(&value) {
                     continue;
                 }
                 let entry = values.entry(key).or_default();
@@ -618,8 +629,10 @@ impl IndexBuilder {
         let mut faceted: Vec<(&str, String)> = product
             .facts
             .iter()
-            .map(|fact| self.facet_entry(product, fact))
-            .filter(|(key, value)| facet_keys.contains(*key) && facetable(value))
+            .map(|fact| (self.facet_key(fact), fact))
+            .filter(|(key, _)| facet_keys.contains(*key))
+            .map(|(key, fact)| (key, Self::facet_value(product, fact)))
+            .filter(|(_, value)| facetable(value))
             .collect();
         faceted.sort_unstable();
         faceted.dedup();

@@ -494,6 +494,7 @@ pub(crate) fn sha256_file(path: &Path) -> Result<String, EmbedError> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn a_weights_stamp_holds_while_the_file_is_unchanged() {
@@ -514,7 +515,6 @@ mod tests {
         assert!(!stamp.matches(&path));
         assert!(!stamp.matches(&dir.path().join("missing")));
     }
-    use super::*;
 
     #[test]
     fn e5_is_recognised_by_name() {

@@ -11,6 +11,10 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use cradle_core::fields::{CanonicalField, FieldKind};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
+
+/// The hasher of the per-product maps: fast, and seeded per process so a
+/// hostile delivery cannot aim at collisions.
+pub type FastHash = foldhash::fast::RandomState;
 use std::sync::{Arc, LazyLock};
 
 const FIELDS: usize = CanonicalField::ALL.len();
@@ -152,7 +156,7 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
     hash
 }
 
-pub type ProductMap = HashMap<String, ProductState>;
+pub type ProductMap = HashMap<String, ProductState, FastHash>;
 
 /// Merges one file's products into the whole delivery's.
 pub fn merge_into(all: &mut ProductMap, part: ProductMap) {

@@ -266,7 +266,7 @@ pub fn process(
     };
     let track_conflicts = report.layout == "wide";
 
-    let mut keys: HashSet<String> = HashSet::new();
+    let mut keys: HashSet<String, crate::products::FastHash> = HashSet::default();
     let mut invalid_gtins = 0u64;
     for row in header.row + 1..grid.height() {
         read_row(grid, row, &mut row_cells);

@@ -18,7 +18,8 @@
 //! `mode` is `keyword` (default: BM25 with German and English analysis),
 //! `vector` (the query embedded with the enrich stage's model, nearest
 //! chunks in the ANN index, one hit per product) or `hybrid` (both, fused
-//! by reciprocal rank fusion; see `vectors.rs`). Filters apply in every
+//! by reciprocal rank fusion of the article numbers; see `vectors.rs`;
+//! only the page's documents are then loaded). Filters apply in every
 //! mode (vector search scans only products that pass them); in `vector`
 //! mode facets count the vector candidates, in `hybrid` mode the keyword
 //! matches, and `total` is the keyword matches plus the vector-only
@@ -31,7 +32,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::routing::get;
-use cradle_index::{Filter, Hit, IndexError, SearchRequest, SearchResponse};
+use cradle_index::{Filter, IndexError, Ranked, SearchRequest, SearchResponse};
 use serde_json::{Value, json};
 
 use crate::AppState;
@@ -113,7 +114,7 @@ pub async fn run(
             }
             let vectors = data.vectors()?.clone();
             // Three things at once: the query's vector (model thread), the
-            // products the filters let through, and the keyword side.
+            // products the filters let through, and the keyword ranking.
             let allowed = async {
                 if request.filters.is_empty() {
                     return Ok(None);
@@ -132,65 +133,87 @@ pub async fn run(
                 let mut wide = request.clone();
                 wide.limit = crate::vectors::FUSION_DEPTH;
                 wide.offset = 0;
-                keyword(data, wide).await.map(Some)
+                blocking(data, move |index| index.rank(&wide))
+                    .await
+                    .map(Some)
             };
             let (vector, allowed, keyword_side) =
                 tokio::join!(vectors.embed_query(&request.query), allowed, keyword_side);
-            let nearest = vectors.nearest_products(vector?, allowed?).await?;
-            let keyword_side = keyword_side?;
-            let (limit, offset) = (request.limit, request.offset);
-            // The vector candidates with their names (and the filters
-            // checked once more).
-            let mut check = request.clone();
-            check.query.clear();
-            check.limit = nearest.len().max(1);
-            check.offset = 0;
-            check.highlight = false;
-            check.filters.push(Filter::Articles {
-                article_nos: nearest.iter().map(|(a, _)| a.clone()).collect(),
-            });
-            if mode == Mode::Hybrid {
-                check.facets.clear();
-            }
-            let checked = keyword(data, check).await?;
-            let mut by_article: std::collections::HashMap<String, Hit> = checked
-                .hits
+            // The ANN scan skips products the filters reject, so every
+            // candidate passes them.
+            let nearest: Vec<Ranked> = vectors
+                .nearest_products(vector?, allowed?)
+                .await?
                 .into_iter()
-                .map(|hit| (hit.article_no.clone(), hit))
-                .collect();
-            let vector_hits: Vec<Hit> = nearest
-                .into_iter()
-                .filter_map(|(article, score)| {
-                    let mut hit = by_article.remove(&article)?;
-                    hit.score = score;
-                    hit.matched = vec!["vector".to_owned()];
-                    Some(hit)
+                .map(|(article_no, score)| Ranked {
+                    article_no,
+                    score,
+                    matched: vec!["vector".to_owned()],
                 })
                 .collect();
-            match keyword_side {
-                None => SearchResponse {
-                    total: vector_hits.len(),
-                    hits: vector_hits.into_iter().skip(offset).take(limit).collect(),
-                    facets: checked.facets,
-                },
+            let (ranked, total, facets) = match keyword_side? {
+                None => {
+                    // Facets count the candidates.
+                    let facets = if request.facets.is_empty() {
+                        Default::default()
+                    } else {
+                        let mut count = request.clone();
+                        count.query.clear();
+                        count.limit = 0;
+                        count.offset = 0;
+                        count.filters = vec![Filter::Articles {
+                            article_nos: nearest.iter().map(|r| r.article_no.clone()).collect(),
+                        }];
+                        blocking(data, move |index| index.rank(&count))
+                            .await?
+                            .facets
+                    };
+                    (nearest, None, facets)
+                }
                 Some(keyword_side) => {
-                    let keyword_total = keyword_side.total;
-                    let fused = crate::vectors::fuse(keyword_side.hits, vector_hits);
+                    let fused = crate::vectors::fuse(keyword_side.ranked, nearest);
                     // Every keyword match, plus the vector candidates the
                     // keyword search did not find (facets count the former).
                     let vector_only = fused
                         .iter()
-                        .filter(|hit| hit.matched.iter().all(|m| m == "vector"))
+                        .filter(|r| r.matched.iter().all(|m| m == "vector"))
                         .count();
-                    SearchResponse {
-                        total: keyword_total + vector_only,
-                        hits: fused.into_iter().skip(offset).take(limit).collect(),
-                        facets: keyword_side.facets,
-                    }
+                    (
+                        fused,
+                        Some(keyword_side.total + vector_only),
+                        keyword_side.facets,
+                    )
                 }
+            };
+            // Only the page's documents are loaded.
+            let candidates = ranked.len();
+            let page: Vec<Ranked> = ranked
+                .into_iter()
+                .skip(request.offset)
+                .take(request.limit)
+                .collect();
+            let query = request.query.clone();
+            let highlight = request.highlight;
+            let hits = blocking(data, move |index| index.hits(&query, page, highlight)).await?;
+            SearchResponse {
+                total: total.unwrap_or(candidates),
+                hits,
+                facets,
             }
         }
     })
+}
+
+/// Index work on the blocking pool, with request errors as 400.
+async fn blocking<T: Send + 'static>(
+    data: &crate::state::Data,
+    work: impl FnOnce(&cradle_index::SearchIndex) -> Result<T, IndexError> + Send + 'static,
+) -> Result<T, AppError> {
+    let index = data.index().clone();
+    let result = tokio::task::spawn_blocking(move || work(&index))
+        .await
+        .map_err(|source| AppError::internal("the search task failed", source))?;
+    result.map_err(index_error)
 }
 
 /// A keyword search on the blocking pool, with request errors as 400.
@@ -198,11 +221,7 @@ async fn keyword(
     data: &crate::state::Data,
     request: SearchRequest,
 ) -> Result<SearchResponse, AppError> {
-    let index = data.index().clone();
-    let result = tokio::task::spawn_blocking(move || index.search(&request))
-        .await
-        .map_err(|source| AppError::internal("the search task failed", source))?;
-    result.map_err(index_error)
+    blocking(data, move |index| index.search(&request)).await
 }
 
 /// An index error as a response: 400 for what the request got wrong.

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use cradle_embed::{EmbedService, LocalOptions, ModelInfo, ModelLocation, Role};
-use cradle_index::Hit;
+use cradle_index::Ranked;
 use cradle_index::vector::VectorIndex;
 
 use crate::error::AppError;
@@ -144,66 +144,57 @@ fn article_of(key: &str) -> &str {
 }
 
 /// Reciprocal rank fusion of a keyword and a vector ranking (each best
-/// first). Hits keep what the keyword search said about them; vector
+/// first). Products keep what the keyword search said about them; vector
 /// matches add `vector` to `matched`.
-pub fn fuse(keyword: Vec<Hit>, vector: Vec<Hit>) -> Vec<Hit> {
+pub fn fuse(keyword: Vec<Ranked>, vector: Vec<Ranked>) -> Vec<Ranked> {
     let pinned = keyword
         .first()
-        .filter(|hit| hit.matched.iter().any(|m| m == "article_no" || m == "gtin"))
-        .map(|hit| hit.article_no.clone());
-    let mut fused: Vec<(Hit, f32, usize)> = Vec::new();
+        .filter(|r| r.matched.iter().any(|m| m == "article_no" || m == "gtin"))
+        .map(|r| r.article_no.clone());
+    let mut fused: Vec<(Ranked, usize)> = Vec::new();
     let mut at: HashMap<String, usize> = HashMap::new();
-    for (rank, hit) in keyword.into_iter().enumerate() {
-        at.insert(hit.article_no.clone(), fused.len());
-        fused.push((hit, 1.0 / (RRF_K + rank as f32 + 1.0), rank));
+    for (rank, mut ranked) in keyword.into_iter().enumerate() {
+        at.insert(ranked.article_no.clone(), fused.len());
+        ranked.score = 1.0 / (RRF_K + rank as f32 + 1.0);
+        fused.push((ranked, rank));
     }
-    for (rank, hit) in vector.into_iter().enumerate() {
+    for (rank, mut ranked) in vector.into_iter().enumerate() {
         let score = 1.0 / (RRF_K + rank as f32 + 1.0);
-        match at.get(&hit.article_no) {
+        match at.get(&ranked.article_no) {
             Some(&i) => {
-                fused[i].1 += score;
+                fused[i].0.score += score;
                 fused[i].0.matched.push("vector".into());
             }
             None => {
-                at.insert(hit.article_no.clone(), fused.len());
-                fused.push((hit, score, usize::MAX));
+                at.insert(ranked.article_no.clone(), fused.len());
+                ranked.score = score;
+                fused.push((ranked, usize::MAX));
             }
         }
     }
     fused.sort_by(|a, b| {
-        let pin = |h: &Hit| Some(&h.article_no) == pinned.as_ref();
+        let pin = |r: &Ranked| Some(&r.article_no) == pinned.as_ref();
         pin(&b.0)
             .cmp(&pin(&a.0))
-            .then(b.1.total_cmp(&a.1))
-            .then(a.2.cmp(&b.2))
+            .then(b.0.score.total_cmp(&a.0.score))
+            .then(a.1.cmp(&b.1))
     });
-    fused
-        .into_iter()
-        .map(|(mut hit, score, _)| {
-            hit.score = score;
-            hit
-        })
-        .collect()
+    fused.into_iter().map(|(ranked, _)| ranked).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn hit(article: &str, matched: &[&str]) -> Hit {
-        Hit {
+    fn hit(article: &str, matched: &[&str]) -> Ranked {
+        Ranked {
             article_no: article.into(),
             score: 0.0,
-            name: None,
-            family: None,
-            brand: None,
-            etim_class: None,
-            highlights: Vec::new(),
             matched: matched.iter().map(|m| (*m).to_owned()).collect(),
         }
     }
 
-    fn order(hits: &[Hit]) -> Vec<&str> {
+    fn order(hits: &[Ranked]) -> Vec<&str> {
         hits.iter().map(|h| h.article_no.as_str()).collect()
     }
 

@@ -42,4 +42,6 @@ pub use build::{
 pub use error::IndexError;
 pub use meta::{BuiltFrom, FORMAT, IndexMetadata, METADATA_FILE};
 pub use schema::FACET_FIELDS;
-pub use search::{Filter, Hit, IndexStats, SearchIndex, SearchRequest, SearchResponse};
+pub use search::{
+    Filter, Hit, IndexStats, Ranked, Ranking, SearchIndex, SearchRequest, SearchResponse,
+};

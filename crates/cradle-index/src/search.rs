@@ -190,6 +190,25 @@ pub struct Hit {
     pub matched: Vec<String>,
 }
 
+/// A product in a ranking, without its stored document: what hybrid
+/// search fuses before it loads the one page it shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranked {
+    pub article_no: String,
+    pub score: f32,
+    /// As [`Hit::matched`].
+    pub matched: Vec<String>,
+}
+
+/// A search's matches as article numbers (see [`SearchIndex::rank`]).
+#[derive(Debug, Clone)]
+pub struct Ranking {
+    pub total: usize,
+    /// One page, best first.
+    pub ranked: Vec<Ranked>,
+    pub facets: BTreeMap<String, Vec<(String, u64)>>,
+}
+
 /// What an open index holds.
 #[derive(Debug, Clone, Serialize)]
 pub struct IndexStats {
@@ -253,6 +272,15 @@ struct Word {
 
 /// Total, the page of (score, address), and the facet counts if asked.
 type Collected = (usize, Vec<(f32, DocAddress)>, Option<FacetCounts>);
+
+/// A request planned and run, before any document is loaded.
+struct Found {
+    total: usize,
+    top: Vec<(f32, DocAddress)>,
+    reasons: Vec<Vec<String>>,
+    facets: BTreeMap<String, Vec<(String, u64)>>,
+    plan: Plan,
+}
 
 /// A query and, per reason, the part of it that gives that reason.
 struct Plan {
@@ -346,7 +374,104 @@ impl SearchIndex {
 
     /// Runs a search; see the module docs for the ranking.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse, IndexError> {
+        let searcher = self.reader.searcher();
+        let found = self.find(&searcher, request)?;
+        let generators = if request.highlight {
+            self.snippet_generators(&searcher, found.plan.text.as_deref())?
+        } else {
+            Vec::new()
+        };
+        let hits = found
+            .top
+            .into_iter()
+            .zip(found.reasons)
+            .map(|((score, address), matched)| {
+                self.hit(&searcher, address, score, matched, &generators)
+            })
+            .collect::<Result<Vec<Hit>, IndexError>>()?;
+        Ok(SearchResponse {
+            total: found.total,
+            hits,
+            facets: found.facets,
+        })
+    }
+
+    /// Runs a search like [`SearchIndex::search`] but answers with article
+    /// numbers (read from a fast column) instead of stored documents.
+    pub fn rank(&self, request: &SearchRequest) -> Result<Ranking, IndexError> {
+        let searcher = self.reader.searcher();
+        let found = self.find(&searcher, request)?;
+        let articles = self.article_numbers(&searcher, found.top.iter().map(|(_, a)| *a))?;
+        let ranked = found
+            .top
+            .iter()
+            .zip(articles)
+            .zip(found.reasons)
+            .map(|(((score, _), article_no), matched)| Ranked {
+                article_no,
+                score: *score,
+                matched,
+            })
+            .collect();
+        Ok(Ranking {
+            total: found.total,
+            ranked,
+            facets: found.facets,
+        })
+    }
+
+    /// The hits of ranked products, in their order, with names and (when
+    /// `highlight`) snippets of where `query`'s words occur. Products the
+    /// index does not hold are left out.
+    pub fn hits(
+        &self,
+        query: &str,
+        ranked: Vec<Ranked>,
+        highlight: bool,
+    ) -> Result<Vec<Hit>, IndexError> {
         let search_err = |source| IndexError::Search { source };
+        if ranked.is_empty() {
+            return Ok(Vec::new());
+        }
+        let searcher = self.reader.searcher();
+        let generators = if highlight && !query.trim().is_empty() {
+            let words = self.words(query);
+            let plan = self.plan(&searcher, query, &words, false, &[])?;
+            self.snippet_generators(&searcher, plan.text.as_deref())?
+        } else {
+            Vec::new()
+        };
+        let terms = ranked.iter().map(|r| {
+            Term::from_field_text(self.fields.article_key, &normalize_code(&r.article_no))
+        });
+        let addresses: Vec<DocAddress> = searcher
+            .search(&TermSetQuery::new(terms), &DocSetCollector)
+            .map_err(search_err)?
+            .into_iter()
+            .collect();
+        let articles = self.article_numbers(&searcher, addresses.iter().copied())?;
+        let at: std::collections::HashMap<&str, DocAddress> = articles
+            .iter()
+            .map(String::as_str)
+            .zip(addresses.iter().copied())
+            .collect();
+        let mut hits = Vec::with_capacity(ranked.len());
+        for Ranked {
+            article_no,
+            score,
+            matched,
+        } in ranked
+        {
+            if let Some(&address) = at.get(article_no.as_str()) {
+                hits.push(self.hit(&searcher, address, score, matched, &generators)?);
+            }
+        }
+        Ok(hits)
+    }
+
+    /// Plans and runs a request: total, the page, why each hit matched,
+    /// and the facet counts.
+    fn find(&self, searcher: &Searcher, request: &SearchRequest) -> Result<Found, IndexError> {
         let facet_roots = request
             .facets
             .iter()
@@ -357,50 +482,15 @@ impl SearchIndex {
             .iter()
             .map(|f| self.filter_query(f))
             .collect::<Result<Vec<_>, _>>()?;
-        let searcher = self.reader.searcher();
         let words = self.words(&request.query);
-        let mut plan = self.plan(&searcher, &request.query, &words, true, &filters)?;
-        let mut result = self.collect(&searcher, &plan, request, &facet_roots)?;
+        let mut plan = self.plan(searcher, &request.query, &words, true, &filters)?;
+        let mut result = self.collect(searcher, &plan, request, &facet_roots)?;
         if result.0 == 0 && words.len() > 1 {
-            plan = self.plan(&searcher, &request.query, &words, false, &filters)?;
-            result = self.collect(&searcher, &plan, request, &facet_roots)?;
+            plan = self.plan(searcher, &request.query, &words, false, &filters)?;
+            result = self.collect(searcher, &plan, request, &facet_roots)?;
         }
         let (total, top, facet_counts) = result;
-
-        let mut hits = Vec::with_capacity(top.len());
-        let generators = if request.highlight {
-            self.snippet_generators(&searcher, plan.text.as_deref())?
-        } else {
-            Vec::new()
-        };
-        let reasons = self.reasons(&searcher, &plan, &top)?;
-        for ((score, address), matched) in top.into_iter().zip(reasons) {
-            let doc: TantivyDocument = searcher.doc(address).map_err(search_err)?;
-            let text = |field: Field| {
-                doc.get_first(field)
-                    .and_then(|v| v.as_str())
-                    .map(str::to_owned)
-            };
-            let highlights = generators
-                .iter()
-                .filter_map(|(name, generator)| {
-                    let snippet = generator.snippet_from_doc(&doc);
-                    (!snippet.highlighted().is_empty())
-                        .then(|| ((*name).to_owned(), snippet.to_html()))
-                })
-                .collect();
-            hits.push(Hit {
-                article_no: text(self.fields.article_no).unwrap_or_default(),
-                score,
-                name: text(self.fields.name_de).or_else(|| text(self.fields.name_en)),
-                family: text(self.fields.family),
-                brand: text(self.fields.brand),
-                etim_class: text(self.fields.etim_class),
-                highlights,
-                matched,
-            });
-        }
-
+        let reasons = self.reasons(searcher, &plan, &top)?;
         let mut facets = BTreeMap::new();
         if let Some(counts) = facet_counts {
             for (name, root) in request.facets.iter().zip(&facet_roots) {
@@ -416,11 +506,88 @@ impl SearchIndex {
                 facets.insert(name.clone(), values);
             }
         }
-        Ok(SearchResponse {
+        Ok(Found {
             total,
-            hits,
+            top,
+            reasons,
             facets,
+            plan,
         })
+    }
+
+    /// One hit from its stored document.
+    fn hit(
+        &self,
+        searcher: &Searcher,
+        address: DocAddress,
+        score: f32,
+        matched: Vec<String>,
+        generators: &[(&'static str, SnippetGenerator)],
+    ) -> Result<Hit, IndexError> {
+        let doc: TantivyDocument = searcher
+            .doc(address)
+            .map_err(|source| IndexError::Search { source })?;
+        let text = |field: Field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        let highlights = generators
+            .iter()
+            .filter_map(|(name, generator)| {
+                let snippet = generator.snippet_from_doc(&doc);
+                (!snippet.highlighted().is_empty()).then(|| ((*name).to_owned(), snippet.to_html()))
+            })
+            .collect();
+        Ok(Hit {
+            article_no: text(self.fields.article_no).unwrap_or_default(),
+            score,
+            name: text(self.fields.name_de).or_else(|| text(self.fields.name_en)),
+            family: text(self.fields.family),
+            brand: text(self.fields.brand),
+            etim_class: text(self.fields.etim_class),
+            highlights,
+            matched,
+        })
+    }
+
+    /// The article number of each document, from the fast column.
+    fn article_numbers(
+        &self,
+        searcher: &Searcher,
+        addresses: impl IntoIterator<Item = DocAddress>,
+    ) -> Result<Vec<String>, IndexError> {
+        let search_err = |source| IndexError::Search { source };
+        let mut articles = Vec::new();
+        let mut column: Option<(u32, tantivy::columnar::StrColumn)> = None;
+        let mut bytes = Vec::new();
+        for address in addresses {
+            if column
+                .as_ref()
+                .is_none_or(|(s, _)| *s != address.segment_ord)
+            {
+                let found = searcher
+                    .segment_reader(address.segment_ord)
+                    .fast_fields()
+                    .str(crate::schema::ARTICLE_NO)
+                    .map_err(search_err)?
+                    .ok_or_else(|| IndexError::IncompatibleFormat {
+                        path: self.dir.clone(),
+                        found: 0,
+                        expected: crate::meta::FORMAT,
+                    })?;
+                column = Some((address.segment_ord, found));
+            }
+            let (_, column) = column.as_ref().expect("set above");
+            bytes.clear();
+            if let Some(ord) = column.ords().first(address.doc_id) {
+                column
+                    .ord_to_bytes(ord, &mut bytes)
+                    .map_err(|e| search_err(tantivy::TantivyError::from(e)))?;
+            }
+            articles.push(String::from_utf8_lossy(&bytes).into_owned());
+        }
+        Ok(articles)
     }
 
     /// The article numbers of the products that pass every filter (all

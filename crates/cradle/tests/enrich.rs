@@ -213,6 +213,45 @@ fn enrich_embeds_what_changed_classifies_and_serves_vector_search() {
         article.as_str(),
         "{hybrid}"
     );
+    // Hybrid fuses article numbers and loads only the page: every hit has
+    // its name, keyword matches their highlights, and pages line up.
+    let wide = search("/api/search?q=Downlight%20warmweiss&mode=hybrid&limit=10&highlight=true");
+    let hits = wide["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 10, "{wide}");
+    assert!(hits.iter().all(|h| h["name"].is_string()), "{wide}");
+    assert!(
+        hits.iter().any(|h| {
+            let matched = h["matched"].as_array().unwrap();
+            matched.len() > 1
+                && !h["highlights"].as_array().unwrap().is_empty()
+                && matched.iter().any(|m| m == "vector")
+        }),
+        "a product both rankings found, with highlights: {wide}"
+    );
+    let second = search("/api/search?q=Downlight%20warmweiss&mode=hybrid&limit=5&offset=5");
+    let order = |v: &Value| -> Vec<String> {
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["article_no"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(order(&second), order(&wide)[5..], "{second}");
+    assert_eq!(second["total"], wide["total"]);
+    // Vector facets count the candidates.
+    let faceted =
+        search("/api/search?q=outdoor%20wall%20light&mode=vector&limit=3&facets=etim_class");
+    let counted: u64 = faceted["facets"]["etim_class"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pair| pair[1].as_u64().unwrap())
+        .sum();
+    assert!(
+        counted > 0 && counted <= faceted["total"].as_u64().unwrap(),
+        "{faceted}"
+    );
     // Filters apply to vector hits too.
     let filtered =
         search("/api/search?q=pendant%20luminaire&mode=vector&etim_class=EC001743&limit=10");

@@ -90,28 +90,58 @@ pub struct AttributeBatch {
 
 impl Default for AttributeBatch {
     fn default() -> Self {
-        let text = || StringBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 12);
-        AttributeBatch {
-            article_no: text(),
-            attribute: text(),
-            header: text(),
-            field: text(),
-            original: text(),
-            number: Float64Builder::with_capacity(BATCH_ROWS),
-            boolean: BooleanBuilder::with_capacity(BATCH_ROWS),
-            date: Date32Builder::with_capacity(BATCH_ROWS),
-            unit: text(),
-            no_value: BooleanBuilder::with_capacity(BATCH_ROWS),
-            file: text(),
-            sheet: text(),
-            row: Int64Builder::with_capacity(BATCH_ROWS),
-            column: text(),
-            len: 0,
-        }
+        AttributeBatch::with_text_bytes(&[BATCH_ROWS * 12; TEXT_COLUMNS])
     }
 }
 
+/// The string columns of [`AttributeBatch`], in the order of
+/// [`AttributeBatch::text_bytes`].
+const TEXT_COLUMNS: usize = 9;
+
 impl AttributeBatch {
+    /// Empty builders sized for a full batch whose string columns hold
+    /// `bytes` (per column): a batch that has to grow copies its buffers
+    /// and touches fresh pages several times over.
+    fn with_text_bytes(bytes: &[usize; TEXT_COLUMNS]) -> AttributeBatch {
+        let text = |i: usize| StringBuilder::with_capacity(BATCH_ROWS, bytes[i]);
+        AttributeBatch {
+            article_no: text(0),
+            attribute: text(1),
+            header: text(2),
+            field: text(3),
+            original: text(4),
+            number: Float64Builder::with_capacity(BATCH_ROWS),
+            boolean: BooleanBuilder::with_capacity(BATCH_ROWS),
+            date: Date32Builder::with_capacity(BATCH_ROWS),
+            unit: text(5),
+            no_value: BooleanBuilder::with_capacity(BATCH_ROWS),
+            file: text(6),
+            sheet: text(7),
+            row: Int64Builder::with_capacity(BATCH_ROWS),
+            column: text(8),
+            len: 0,
+        }
+    }
+
+    /// Bytes held by each string column so far, scaled to a full batch.
+    fn text_bytes(&self) -> [usize; TEXT_COLUMNS] {
+        let scale = |builder: &StringBuilder| {
+            let held = builder.values_slice().len();
+            (held * BATCH_ROWS / self.len.max(1)).max(BATCH_ROWS * 4) + 1024
+        };
+        [
+            scale(&self.article_no),
+            scale(&self.attribute),
+            scale(&self.header),
+            scale(&self.field),
+            scale(&self.original),
+            scale(&self.unit),
+            scale(&self.file),
+            scale(&self.sheet),
+            scale(&self.column),
+        ]
+    }
+
     pub fn push(&mut self, value: &AttributeValue<'_>) {
         self.article_no.append_value(value.article_no);
         self.attribute.append_value(value.attribute);
@@ -138,23 +168,26 @@ impl AttributeBatch {
         self.len == 0
     }
 
+    /// The rows pushed so far as a batch; the builders start again sized
+    /// for what this batch held.
     pub fn finish(&mut self) -> RecordBatch {
-        self.len = 0;
+        let next = AttributeBatch::with_text_bytes(&self.text_bytes());
+        let mut full = std::mem::replace(self, next);
         let columns: Vec<ArrayRef> = vec![
-            Arc::new(self.article_no.finish()),
-            Arc::new(self.attribute.finish()),
-            Arc::new(self.header.finish()),
-            Arc::new(self.field.finish()),
-            Arc::new(self.original.finish()),
-            Arc::new(self.number.finish()),
-            Arc::new(self.boolean.finish()),
-            Arc::new(self.date.finish()),
-            Arc::new(self.unit.finish()),
-            Arc::new(self.no_value.finish()),
-            Arc::new(self.file.finish()),
-            Arc::new(self.sheet.finish()),
-            Arc::new(self.row.finish()),
-            Arc::new(self.column.finish()),
+            Arc::new(full.article_no.finish()),
+            Arc::new(full.attribute.finish()),
+            Arc::new(full.header.finish()),
+            Arc::new(full.field.finish()),
+            Arc::new(full.original.finish()),
+            Arc::new(full.number.finish()),
+            Arc::new(full.boolean.finish()),
+            Arc::new(full.date.finish()),
+            Arc::new(full.unit.finish()),
+            Arc::new(full.no_value.finish()),
+            Arc::new(full.file.finish()),
+            Arc::new(full.sheet.finish()),
+            Arc::new(full.row.finish()),
+            Arc::new(full.column.finish()),
         ];
         RecordBatch::try_new(ATTRIBUTES_SCHEMA.clone(), columns)
             .expect("attribute columns match their schema")

@@ -171,7 +171,8 @@ pub async fn run(
                     (nearest, None, facets)
                 }
                 Some(keyword_side) => {
-                    let fused = crate::vectors::fuse(keyword_side.ranked, nearest);
+                    let weight = crate::vectors::vector_weight(&request.query);
+                    let fused = crate::vectors::fuse(keyword_side.ranked, nearest, weight);
                     // Every keyword match, plus the vector candidates the
                     // keyword search did not find (facets count the former).
                     let vector_only = fused

@@ -3,10 +3,15 @@
 //! which embeds queries on a thread of its own, never on the async
 //! runtime.
 //!
-//! Hybrid ranking is reciprocal rank fusion: a product's score is the sum
-//! over the keyword and the vector ranking of `1 / (60 + rank)` (rank from
-//! 1), over the best [`FUSION_DEPTH`] of each. An exact article number or
-//! GTIN match stays first, as in keyword search.
+//! Hybrid ranking is weighted reciprocal rank fusion: a product's score is
+//! the sum over the keyword and the vector ranking of `w / (60 + rank)`
+//! (rank from 1), over the best [`FUSION_DEPTH`] of each. The keyword
+//! weight is 1; the vector weight is 1 too, unless the query holds a
+//! number (`3000K`, `IP44`, `24 W`, a code): embedding models read numbers
+//! poorly while the index matches them exactly, so there the vector side
+//! counts half ([`vector_weight`]) and mostly reorders keyword matches
+//! instead of pushing products without the asked value into the top ten.
+//! An exact article number or GTIN match stays first, as in keyword search.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -143,10 +148,20 @@ fn article_of(key: &str) -> &str {
     key.rsplit_once('#').map_or(key, |(article, _)| article)
 }
 
-/// Reciprocal rank fusion of a keyword and a vector ranking (each best
-/// first). Products keep what the keyword search said about them; vector
-/// matches add `vector` to `matched`.
-pub fn fuse(keyword: Vec<Ranked>, vector: Vec<Ranked>) -> Vec<Ranked> {
+/// The weight of the vector ranking in fusion for `query` (see the module
+/// docs): half when a word of the query holds a digit.
+pub fn vector_weight(query: &str) -> f32 {
+    if query.chars().any(|c| c.is_ascii_digit()) {
+        0.5
+    } else {
+        1.0
+    }
+}
+
+/// Weighted reciprocal rank fusion of a keyword and a vector ranking (each
+/// best first). Products keep what the keyword search said about them;
+/// vector matches add `vector` to `matched`.
+pub fn fuse(keyword: Vec<Ranked>, vector: Vec<Ranked>, vector_weight: f32) -> Vec<Ranked> {
     let pinned = keyword
         .first()
         .filter(|r| r.matched.iter().any(|m| m == "article_no" || m == "gtin"))
@@ -159,7 +174,7 @@ pub fn fuse(keyword: Vec<Ranked>, vector: Vec<Ranked>) -> Vec<Ranked> {
         fused.push((ranked, rank));
     }
     for (rank, mut ranked) in vector.into_iter().enumerate() {
-        let score = 1.0 / (RRF_K + rank as f32 + 1.0);
+        let score = vector_weight / (RRF_K + rank as f32 + 1.0);
         match at.get(&ranked.article_no) {
             Some(&i) => {
                 fused[i].0.score += score;
@@ -210,14 +225,31 @@ mod tests {
             hit("D", &["vector"]),
             hit("B", &["vector"]),
         ];
-        let fused = fuse(keyword, vector);
+        let fused = fuse(keyword, vector, 1.0);
         // B: 1/62 + 1/63, C: 1/63 + 1/61, A: 1/61, D: 1/62.
         assert_eq!(order(&fused), ["C", "B", "A", "D"]);
         assert!(fused[0].matched.contains(&"vector".to_owned()));
         assert!((fused[0].score - (1.0 / 63.0 + 1.0 / 61.0)).abs() < 1e-6);
+        // Weighted: a product only the vector side found no longer
+        // overtakes keyword matches.
+        let keyword = vec![
+            hit("A", &["name_de"]),
+            hit("B", &["attributes"]),
+            hit("C", &["attributes"]),
+        ];
+        let vector = vec![hit("D", &["vector"])];
+        assert_eq!(
+            order(&fuse(keyword.clone(), vector.clone(), 1.0)),
+            ["A", "D", "B", "C"]
+        );
+        let weighted = fuse(keyword, vector, 0.5);
+        assert_eq!(order(&weighted), ["A", "B", "C", "D"]);
+        assert!((weighted[3].score - 0.5 / 61.0).abs() < 1e-6);
+        assert_eq!(vector_weight("Downlight 3000K IP44"), 0.5);
+        assert_eq!(vector_weight("warm light for a reading corner"), 1.0);
 
         let keyword = vec![hit("X", &["article_no"]), hit("B", &["name_de"])];
         let vector = vec![hit("B", &["vector"]), hit("C", &["vector"])];
-        assert_eq!(order(&fuse(keyword, vector)), ["X", "B", "C"]);
+        assert_eq!(order(&fuse(keyword, vector, 1.0)), ["X", "B", "C"]);
     }
 }

@@ -378,6 +378,95 @@ mod tests {
         assert!(!Cell::Text("  ").is_filled());
     }
 
+    /// A one-sheet workbook whose sheet XML holds `cells` (`(reference,
+    /// number)`) in the given order.
+    fn workbook(cells: &[(&str, f64)]) -> Vec<u8> {
+        use std::io::Write;
+        let mut rows: Vec<String> = Vec::new();
+        for (reference, value) in cells {
+            let row: String = reference.chars().filter(char::is_ascii_digit).collect();
+            rows.push(format!(
+                r#"<row r="{row}"><c r="{reference}"><v>{value}</v></c></row>"#
+            ));
+        }
+        let parts = [
+            (
+                "[Content_Types].xml",
+                r#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#.to_owned(),
+            ),
+            (
+                "_rels/.rels",
+                r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.to_owned(),
+            ),
+            (
+                "xl/workbook.xml",
+                r#"<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>"#.to_owned(),
+            ),
+            (
+                "xl/_rels/workbook.xml.rels",
+                r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#.to_owned(),
+            ),
+            (
+                "xl/worksheets/sheet1.xml",
+                format!(
+                    r#"<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{}</sheetData></worksheet>"#,
+                    rows.concat()
+                ),
+            ),
+        ];
+        let mut cursor = std::io::Cursor::new(Vec::new());
+        let mut writer = zip::ZipWriter::new(&mut cursor);
+        for (name, content) in parts {
+            writer
+                .start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            writer.write_all(content.as_bytes()).unwrap();
+        }
+        writer.finish().unwrap();
+        cursor.into_inner()
+    }
+
+    fn read(bytes: &[u8]) -> Vec<Vec<Cell<'static>>> {
+        let mut xlsx: calamine::Xlsx<_> =
+            calamine::Reader::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+        let grid = XlsxGrid::read(&mut xlsx, "S").unwrap();
+        (0..grid.height())
+            .map(|row| {
+                (0..grid.width(row))
+                    .map(|column| match grid.cell(row, column) {
+                        Cell::Number(n) => Cell::Number(n),
+                        Cell::Int(n) => Cell::Int(n),
+                        Cell::Empty => Cell::Empty,
+                        other => panic!("unexpected {other:?}"),
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sheet_cells_in_and_out_of_order_give_the_same_grid() {
+        let ordered = [("A1", 1.0), ("C1", 3.0), ("B3", 5.0), ("A4", 6.0)];
+        let expected = read(&workbook(&ordered));
+        let n = |v: f64| match expected[0][0] {
+            Cell::Int(_) => Cell::Int(v as i64),
+            _ => Cell::Number(v),
+        };
+        assert_eq!(
+            expected,
+            vec![
+                vec![n(1.0), Cell::Empty, n(3.0)],
+                vec![],
+                vec![Cell::Empty, n(5.0)],
+                vec![n(6.0)],
+            ]
+        );
+        let shuffled = [("B3", 5.0), ("A1", 1.0), ("A4", 6.0), ("C1", 3.0)];
+        assert_eq!(read(&workbook(&shuffled)), expected);
+        let late = [("A1", 1.0), ("C1", 3.0), ("A4", 6.0), ("B3", 5.0)];
+        assert_eq!(read(&workbook(&late)), expected);
+    }
+
     #[test]
     fn text_records_keep_lines() {
         let grid = TextGrid::parse("a;b\n\"x\ny\";2\n3;4\n", b';').unwrap();

@@ -117,6 +117,7 @@ fn a_small_demo_delivery_matches_its_ground_truth_and_reads_in_deltalake() {
     ]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("balanced"), "{stdout}");
+    assert!(stdout.contains("  time: read "), "{stdout}");
     let report = check_against_manifest(&delivery, &workspace);
     assert_eq!(report["customer"], "acme");
     assert_eq!(report["version"], 0);
@@ -154,6 +155,12 @@ fn a_small_demo_delivery_matches_its_ground_truth_and_reads_in_deltalake() {
         tables["files"]["rows"].as_u64().unwrap(),
         report["files"].as_array().unwrap().len() as u64
     );
+    // Where the time went, stage by stage, within the whole.
+    let phases = report["phases_ms"].as_object().unwrap();
+    let stages: Vec<&str> = phases.keys().map(String::as_str).collect();
+    assert_eq!(stages, ["commit", "compare", "read", "write"], "{phases:?}");
+    let spent: u64 = phases.values().map(|v| v.as_u64().unwrap()).sum();
+    assert!(spent <= report["duration_ms"].as_u64().unwrap(), "{report}");
     let columns = tables["attributes"]["columns"].as_array().unwrap();
     for column in [
         "article_no",

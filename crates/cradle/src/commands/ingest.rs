@@ -64,6 +64,10 @@ pub struct IngestReport {
     pub recovered: Vec<String>,
     pub started_at: String,
     pub duration_ms: u64,
+    /// Milliseconds per stage: `read` (files read, typed and joined),
+    /// `write` (the rest of the four tables written), `compare` (against
+    /// the previous delivery), `commit` (tables and the delivery record).
+    pub phases_ms: BTreeMap<&'static str, u64>,
     pub cradle_version: &'static str,
 }
 
@@ -250,9 +254,11 @@ pub fn ingest(
         config: &config,
         raw_dir: Some(workspace.raw_dir()),
     };
+    let mut phases = Phases::start();
     let outcome = cradle_ingest::ingest(paths, &ingest_options, &sink, &progress);
     progress.finish();
     let outcome = outcome?;
+    phases.end("read");
 
     let attributes = sink.attributes.finish()?;
     let rejects = sink.rejects.finish()?;
@@ -265,7 +271,9 @@ pub fn ingest(
     files.write(&files_batch(&outcome.files)?)?;
     let files = files.finish()?;
 
+    phases.end("write");
     let changes = compare(&lakehouse, previous.as_ref(), &outcome.product_hashes)?;
+    phases.end("compare");
 
     // Publish: the four table commits, then the delivery record.
     let staged: [(&str, StagedWrite); 4] = [
@@ -289,6 +297,7 @@ pub fn ingest(
         customer: customer.clone(),
         committed_at: cradle_core::dates::now_rfc3339(),
     })?;
+    phases.end("commit");
 
     let totals = &outcome.totals;
     let report = IngestReport {
@@ -311,6 +320,7 @@ pub fn ingest(
         recovered,
         started_at,
         duration_ms: started.elapsed().as_millis() as u64,
+        phases_ms: phases.done,
         cradle_version: env!("CARGO_PKG_VERSION"),
     };
     let reports = workspace.reports_dir();
@@ -323,6 +333,27 @@ pub fn ingest(
         summary(&report, workspace.root()).as_bytes(),
     )?;
     Ok(report)
+}
+
+/// Stage timings for the report.
+struct Phases {
+    since: Instant,
+    done: BTreeMap<&'static str, u64>,
+}
+
+impl Phases {
+    fn start() -> Phases {
+        Phases {
+            since: Instant::now(),
+            done: BTreeMap::new(),
+        }
+    }
+
+    fn end(&mut self, name: &'static str) {
+        self.done
+            .insert(name, self.since.elapsed().as_millis() as u64);
+        self.since = Instant::now();
+    }
 }
 
 fn compare(
@@ -509,6 +540,16 @@ pub fn summary(report: &IngestReport, workspace: &std::path::Path) -> String {
         report.version,
         report.duration_ms as f64 / 1000.0
     );
+    let phases: Vec<String> = ["read", "write", "compare", "commit"]
+        .iter()
+        .filter_map(|name| {
+            let ms = *report.phases_ms.get(name)?;
+            Some(format!("{name} {:.1} s", ms as f64 / 1000.0))
+        })
+        .collect();
+    if !phases.is_empty() {
+        let _ = writeln!(out, "  time: {}", phases.join(", "));
+    }
     let _ = writeln!(
         out,
         "  {} products, {} data points from {} records in {} files",

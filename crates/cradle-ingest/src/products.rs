@@ -206,14 +206,24 @@ pub static PRODUCTS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
 
 /// The `products` table, sorted by article number, and the conflict summary.
 pub fn finish(
-    mut products: ProductMap,
+    products: ProductMap,
 ) -> (Vec<RecordBatch>, ConflictSummary, BTreeMap<String, String>) {
-    let mut keys: Vec<String> = products.keys().cloned().collect();
-    keys.sort_unstable();
+    use rayon::prelude::*;
+    // This runs after the last file, on one thread otherwise: sorting and
+    // the per-product conflict search (a sort each) use every core.
+    let mut products: Vec<(String, ProductState)> = products.into_iter().collect();
+    products.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let conflicting: Vec<u64> = products
+        .par_iter_mut()
+        .map(|(_, state)| state.conflicting_attributes())
+        .collect();
     let mut summary = ConflictSummary::default();
     let mut hashes = BTreeMap::new();
     let mut batches = Vec::new();
-    for chunk in keys.chunks(crate::output::BATCH_ROWS) {
+    for (chunk, conflicting) in products
+        .chunks(crate::output::BATCH_ROWS)
+        .zip(conflicting.chunks(crate::output::BATCH_ROWS))
+    {
         let mut article = StringBuilder::new();
         let mut texts: Vec<StringBuilder> = (1..FIELDS).map(|_| StringBuilder::new()).collect();
         let mut numbers: Vec<Float64Builder> = (1..FIELDS).map(|_| Float64Builder::new()).collect();
@@ -221,8 +231,7 @@ pub fn finish(
         let mut attributes = Int64Builder::new();
         let mut conflicts = Int64Builder::new();
         let mut content = StringBuilder::new();
-        for key in chunk {
-            let state = products.get_mut(key).expect("key listed from the map");
+        for ((key, state), &conflicting) in chunk.iter().zip(conflicting) {
             article.append_value(key);
             for (index, field) in CanonicalField::ALL.iter().enumerate().skip(1) {
                 let value = state.value_of(*field);
@@ -240,7 +249,6 @@ pub fn finish(
             }
             // Canonical fields from one-row-per-product tables are tracked as
             // attributes too, so this counts each disagreement once.
-            let conflicting = state.conflicting_attributes();
             if conflicting > 0 {
                 summary.products += 1;
                 summary.attributes += conflicting;

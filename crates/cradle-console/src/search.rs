@@ -119,12 +119,10 @@ pub async fn run(
                 if request.filters.is_empty() {
                     return Ok(None);
                 }
-                let index = data.index().clone();
                 let filters = request.filters.clone();
-                let found = tokio::task::spawn_blocking(move || index.matching_articles(&filters))
+                blocking(data, move |index| index.matching_articles(&filters))
                     .await
-                    .map_err(|source| AppError::internal("the filter task failed", source))?;
-                found.map(|set| Some(Arc::new(set))).map_err(index_error)
+                    .map(|set| Some(Arc::new(set)))
             };
             let keyword_side = async {
                 if mode != Mode::Hybrid {

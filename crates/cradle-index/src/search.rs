@@ -566,16 +566,7 @@ impl SearchIndex {
                 .as_ref()
                 .is_none_or(|(s, _)| *s != address.segment_ord)
             {
-                let found = searcher
-                    .segment_reader(address.segment_ord)
-                    .fast_fields()
-                    .str(crate::schema::ARTICLE_NO)
-                    .map_err(search_err)?
-                    .ok_or_else(|| IndexError::IncompatibleFormat {
-                        path: self.dir.clone(),
-                        found: 0,
-                        expected: crate::meta::FORMAT,
-                    })?;
+                let found = self.article_column(searcher, address.segment_ord)?;
                 column = Some((address.segment_ord, found));
             }
             let (_, column) = column.as_ref().expect("set above");
@@ -588,6 +579,25 @@ impl SearchIndex {
             articles.push(String::from_utf8_lossy(&bytes).into_owned());
         }
         Ok(articles)
+    }
+
+    /// A segment's `article_no` fast column; an index without it predates
+    /// format 2 and is refused with the rebuild hint.
+    fn article_column(
+        &self,
+        searcher: &Searcher,
+        segment: u32,
+    ) -> Result<tantivy::columnar::StrColumn, IndexError> {
+        searcher
+            .segment_reader(segment)
+            .fast_fields()
+            .str(crate::schema::ARTICLE_NO)
+            .map_err(|source| IndexError::Search { source })?
+            .ok_or_else(|| IndexError::IncompatibleFormat {
+                path: self.dir.clone(),
+                found: 0,
+                expected: crate::meta::FORMAT,
+            })
     }
 
     /// The article numbers of the products that pass every filter (all
@@ -618,16 +628,7 @@ impl SearchIndex {
         }
         let mut articles = HashSet::new();
         for (segment, doc_ids) in by_segment {
-            let reader = searcher.segment_reader(segment);
-            let column = reader
-                .fast_fields()
-                .str(crate::schema::ARTICLE_NO)
-                .map_err(search_err)?
-                .ok_or_else(|| IndexError::IncompatibleFormat {
-                    path: self.dir.clone(),
-                    found: 0,
-                    expected: crate::meta::FORMAT,
-                })?;
+            let column = self.article_column(&searcher, segment)?;
             let mut ords: Vec<u64> = doc_ids
                 .iter()
                 .filter_map(|&doc| column.ords().first(doc))

@@ -8,6 +8,7 @@ use cradle_core::config::Config;
 use cradle_fuzz::{CountingSink, check_outcome, ingest_bytes};
 use cradle_ingest::detect::{self, Format};
 use cradle_ingest::grid::{Grid, TextGrid};
+use cradle_ingest::runs::{MemoryBudget, Runs};
 use cradle_ingest::table::{self, Emitter, TableContext};
 use libfuzzer_sys::fuzz_target;
 
@@ -53,7 +54,8 @@ fn process(grid: &TextGrid) -> cradle_core::accounting::Balance {
 
     let config = Config::default();
     let sink = CountingSink::default();
-    let mut emitter = Emitter::new(&sink);
+    let runs = Runs::new(None, MemoryBudget::default());
+    let mut emitter = Emitter::new(&sink, &runs);
     let context = TableContext {
         file_index: 0,
         sheet_index: 0,

@@ -31,6 +31,10 @@ impl Sink for CountingSink {
             .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
         Ok(())
     }
+
+    fn products(&self, _batch: RecordBatch) -> Result<(), SinkError> {
+        Ok(())
+    }
 }
 
 impl CountingSink {
@@ -65,10 +69,7 @@ pub fn ingest_bytes(name: &str, bytes: &[u8]) -> (IngestOutcome, CountingSink) {
     }
     std::fs::write(dir.join(name), bytes).expect("write the fuzz input");
     let config = Config::default();
-    let options = IngestOptions {
-        config: &config,
-        raw_dir: None,
-    };
+    let options = IngestOptions::new(&config);
     let sink = CountingSink::default();
     let outcome = cradle_ingest::ingest(std::slice::from_ref(dir), &options, &sink, &Silent)
         .expect("ingest of one readable file with a discarding sink succeeds");

@@ -11,6 +11,7 @@
 //! <WS>/index/vectors.idx    ANN index of the chunk embeddings (built by `cradle enrich`)
 //! <WS>/reports/enrich.json  the last enrich's report
 //! <WS>/state/               mutable state of the server
+//! <WS>/tmp/                 working files of a running command (a large ingest's product state)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -63,5 +64,10 @@ impl Workspace {
 
     pub fn state_dir(&self) -> PathBuf {
         self.root.join("state")
+    }
+
+    /// Working files of a running command; nothing in it outlives the run.
+    pub fn scratch_dir(&self) -> PathBuf {
+        self.root.join("tmp")
     }
 }

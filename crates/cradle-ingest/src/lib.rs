@@ -11,6 +11,7 @@ pub mod detect;
 pub mod grid;
 pub mod output;
 pub mod products;
+pub mod runs;
 pub mod source;
 pub mod table;
 pub mod value;
@@ -23,20 +24,36 @@ use detect::{Format, TextEncoding};
 use grid::{SheetGrid, TextGrid};
 use output::RejectedRecord;
 pub use output::{ATTRIBUTES_SCHEMA, REJECTS_SCHEMA, Sink, SinkError};
-use products::ProductMap;
 pub use products::{ConflictSummary, PRODUCTS_SCHEMA};
 use rayon::prelude::*;
+use runs::Runs;
+pub use runs::{MemoryBudget, ProductHashes};
 use serde::Serialize;
 use source::Source;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use table::{Emitter, TableContext, TableReport};
 
 pub struct IngestOptions<'a> {
     pub config: &'a Config,
     /// Keep a content-addressed copy of every delivered file here.
     pub raw_dir: Option<PathBuf>,
+    /// Where product state goes when it outgrows `budget` (created on
+    /// first use, emptied again at the end). Without one, all of it stays
+    /// in memory.
+    pub scratch_dir: Option<PathBuf>,
+    pub budget: MemoryBudget,
+}
+
+impl<'a> IngestOptions<'a> {
+    /// Everything in memory, no raw copies: for tests and tools.
+    pub fn new(config: &'a Config) -> IngestOptions<'a> {
+        IngestOptions {
+            config,
+            raw_dir: None,
+            scratch_dir: None,
+            budget: MemoryBudget::default(),
+        }
+    }
 }
 
 /// Told about progress as files finish; called from worker threads.
@@ -128,10 +145,12 @@ impl FileReport {
 pub struct IngestOutcome {
     pub files: Vec<FileReport>,
     pub totals: Balance,
-    pub products: Vec<arrow_array::RecordBatch>,
-    /// Article number to content hash, to compare deliveries.
-    pub product_hashes: BTreeMap<String, String>,
+    /// Every article number in order with its content hash, to compare
+    /// deliveries. The `products` rows themselves went to the sink.
+    pub product_hashes: ProductHashes,
     pub conflicts: ConflictSummary,
+    /// Runs of product state that went to the scratch folder.
+    pub scratch_runs: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -167,7 +186,7 @@ pub fn ingest(
         .map(|(_, path)| std::fs::metadata(path).map_or(0, |m| m.len()))
         .sum();
     progress.begin(found.len(), total_bytes);
-    let all_products = Mutex::new(ProductMap::default());
+    let runs = Runs::new(options.scratch_dir.clone(), options.budget);
     // Large files first, so the last worker does not start a big file alone.
     let mut order: Vec<usize> = (0..found.len()).collect();
     order
@@ -176,15 +195,7 @@ pub fn ingest(
         .into_par_iter()
         .map(|index| {
             let (relative, path) = &found[index];
-            let reports = ingest_file(
-                index as u32,
-                relative,
-                path,
-                options,
-                sink,
-                &all_products,
-                progress,
-            );
+            let reports = ingest_file(index as u32, relative, path, options, sink, &runs, progress);
             (index, reports)
         })
         .collect();
@@ -198,16 +209,16 @@ pub fn ingest(
     for file in &files {
         totals.add(&file.balance);
     }
-    let products = all_products
-        .into_inner()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let (products, conflicts, product_hashes) = products::finish(products);
+    let scratch_runs = runs.spilled();
+    let merged = runs
+        .merge(&mut |batch| sink.products(batch))
+        .map_err(IngestError::Sink)?;
     Ok(IngestOutcome {
         files,
         totals,
-        products,
-        product_hashes,
-        conflicts,
+        product_hashes: merged.hashes,
+        conflicts: merged.conflicts,
+        scratch_runs,
     })
 }
 
@@ -217,7 +228,7 @@ fn ingest_file(
     path: &Path,
     options: &IngestOptions<'_>,
     sink: &dyn Sink,
-    all_products: &Mutex<ProductMap>,
+    runs: &Runs,
     progress: &dyn Progress,
 ) -> Result<Vec<FileReport>, SinkError> {
     let sources = source::load(relative.to_owned(), path.to_path_buf());
@@ -225,7 +236,7 @@ fn ingest_file(
     for (entry, source) in sources.into_iter().enumerate() {
         let started = std::time::Instant::now();
         let mut report = FileReport::new(&source);
-        let mut emitter = Emitter::new(sink);
+        let mut emitter = Emitter::new(sink, runs);
         if let (Some(raw_dir), Ok(bytes)) = (&options.raw_dir, &source.content)
             && entry == 0
             && let Err(error) = source::store_raw(raw_dir, &source.sha256, bytes)
@@ -246,7 +257,7 @@ fn ingest_file(
                 report.kind = "error";
                 report.sheets.clear();
                 report.error = Some("the reader failed on this file's content; nothing of it was loaded\nhint: open and re-save it, or send it as CSV".into());
-                emitter = Emitter::new(sink);
+                emitter = Emitter::new(sink, runs);
             }
         }
         if let Some(error) = &report.error {
@@ -263,13 +274,7 @@ fn ingest_file(
         emitter.flush()?;
         report.close();
         report.duration_ms = started.elapsed().as_millis() as u64;
-        let part = std::mem::take(&mut emitter.products);
-        {
-            let mut all = all_products
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            products::merge_into(&mut all, part);
-        }
+        runs.add(&mut emitter.products)?;
         progress.file_done(&report);
         reports.push(report);
     }

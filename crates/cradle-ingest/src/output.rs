@@ -11,11 +11,15 @@ use std::sync::{Arc, LazyLock};
 /// Rows per batch handed to the sink.
 pub const BATCH_ROWS: usize = 128 * 1024;
 
-/// Where finished batches go (the lakehouse, in the binary). Called from
-/// several threads at once.
+/// Where finished batches go (the lakehouse, in the binary).
 pub trait Sink: Sync {
+    /// Called from several reader threads at once.
     fn attributes(&self, batch: RecordBatch) -> Result<(), SinkError>;
+    /// Called from several reader threads at once.
     fn rejects(&self, batch: RecordBatch) -> Result<(), SinkError>;
+    /// The joined products, after the last file, in article number order,
+    /// from one thread.
+    fn products(&self, batch: RecordBatch) -> Result<(), SinkError>;
 }
 
 pub type SinkError = Box<dyn std::error::Error + Send + Sync>;

@@ -10,7 +10,7 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use cradle_core::fields::{CanonicalField, FieldKind};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// The hasher of the per-product maps: fast, and seeded per process so a
 /// hostile delivery cannot aim at collisions.
@@ -114,7 +114,8 @@ impl ProductState {
             .map(|(_, _, value)| value)
     }
 
-    fn merge(&mut self, other: ProductState) {
+    /// Folds in the state of the same product from another file or run.
+    pub(crate) fn merge(&mut self, other: ProductState) {
         for (field, rank, value) in other.canonical {
             self.canonical(field, value, rank);
         }
@@ -158,18 +159,6 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
 
 pub type ProductMap = HashMap<String, ProductState, FastHash>;
 
-/// Merges one file's products into the whole delivery's.
-pub fn merge_into(all: &mut ProductMap, part: ProductMap) {
-    for (key, state) in part {
-        match all.get_mut(&key) {
-            Some(existing) => existing.merge(state),
-            None => {
-                all.insert(key, state);
-            }
-        }
-    }
-}
-
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ConflictSummary {
     /// Products with at least one attribute that has two different values.
@@ -204,89 +193,246 @@ pub static PRODUCTS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
     Arc::new(Schema::new(fields))
 });
 
-/// The `products` table, sorted by article number, and the conflict summary.
-pub fn finish(
-    products: ProductMap,
-) -> (Vec<RecordBatch>, ConflictSummary, BTreeMap<String, String>) {
-    use rayon::prelude::*;
-    // This runs after the last file, on one thread otherwise: sorting and
-    // the per-product conflict search (a sort each) use every core.
-    let mut products: Vec<(String, ProductState)> = products.into_iter().collect();
-    products.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let conflicting: Vec<u64> = products
-        .par_iter_mut()
-        .map(|(_, state)| state.conflicting_attributes())
-        .collect();
-    let mut summary = ConflictSummary::default();
-    let mut hashes = BTreeMap::new();
-    let mut batches = Vec::new();
-    for (chunk, conflicting) in products
-        .chunks(crate::output::BATCH_ROWS)
-        .zip(conflicting.chunks(crate::output::BATCH_ROWS))
-    {
-        let mut article = StringBuilder::new();
-        let mut texts: Vec<StringBuilder> = (1..FIELDS).map(|_| StringBuilder::new()).collect();
-        let mut numbers: Vec<Float64Builder> = (1..FIELDS).map(|_| Float64Builder::new()).collect();
-        let mut records = Int64Builder::new();
-        let mut attributes = Int64Builder::new();
-        let mut conflicts = Int64Builder::new();
-        let mut content = StringBuilder::new();
-        for ((key, state), &conflicting) in chunk.iter().zip(conflicting) {
-            article.append_value(key);
-            for (index, field) in CanonicalField::ALL.iter().enumerate().skip(1) {
-                let value = state.value_of(*field);
-                match field.kind() {
-                    FieldKind::Text => {
-                        texts[index - 1].append_option(value.map(CanonicalValue::display))
-                    }
-                    FieldKind::Number => {
-                        numbers[index - 1].append_option(value.and_then(|v| match v {
-                            CanonicalValue::Number(n) => Some(*n),
-                            CanonicalValue::Text(_) => None,
-                        }))
-                    }
-                }
-            }
-            // Canonical fields from one-row-per-product tables are tracked as
-            // attributes too, so this counts each disagreement once.
-            if conflicting > 0 {
-                summary.products += 1;
-                summary.attributes += conflicting;
-                for (field, other, _) in &state.canonical_conflicts {
-                    if summary.examples.len() < 20 {
-                        summary.examples.push(ConflictExample {
-                            article_no: key.clone(),
-                            field: field.column(),
-                            kept: state
-                                .value_of(*field)
-                                .map(CanonicalValue::display)
-                                .unwrap_or_default(),
-                            other: other.display(),
-                        });
-                    }
-                }
-            }
-            records.append_value(state.records as i64);
-            attributes.append_value(state.attributes as i64);
-            conflicts.append_value(conflicting as i64);
-            let hash = format!("{:016x}", state.content_hash);
-            content.append_value(&hash);
-            hashes.insert(key.clone(), hash);
+impl ProductState {
+    /// Appends `key` and this state to a run, length-prefixed.
+    pub(crate) fn encode(&self, key: &str, out: &mut Vec<u8>) {
+        let start = out.len();
+        out.extend_from_slice(&[0; 4]);
+        put_str(out, key);
+        out.extend_from_slice(&self.records.to_le_bytes());
+        out.extend_from_slice(&self.attributes.to_le_bytes());
+        out.extend_from_slice(&self.content_hash.to_le_bytes());
+        out.push(self.canonical.len() as u8);
+        for (field, rank, value) in &self.canonical {
+            put_canonical(out, *field, value, *rank);
         }
-        let mut columns: Vec<ArrayRef> = vec![Arc::new(article.finish())];
+        out.extend_from_slice(&(self.canonical_conflicts.len() as u32).to_le_bytes());
+        for (field, value, rank) in &self.canonical_conflicts {
+            put_canonical(out, *field, value, *rank);
+        }
+        out.extend_from_slice(&(self.values.len() as u32).to_le_bytes());
+        for value in &self.values {
+            out.extend_from_slice(&value.to_le_bytes());
+        }
+        let length = (out.len() - start - 4) as u32;
+        out[start..start + 4].copy_from_slice(&length.to_le_bytes());
+    }
+
+    /// Reads back what [`ProductState::encode`] wrote (without the length).
+    pub(crate) fn decode(bytes: &[u8]) -> Option<(String, ProductState)> {
+        let mut input = Decoder { bytes, at: 0 };
+        let key = input.str()?.to_owned();
+        let mut state = ProductState {
+            records: input.u64()?,
+            attributes: input.u64()?,
+            content_hash: input.u64()?,
+            ..ProductState::default()
+        };
+        let canonical = input.u8()?;
+        state.canonical.reserve_exact(usize::from(canonical));
+        for _ in 0..canonical {
+            let (field, value, rank) = input.canonical()?;
+            state.canonical.push((field, rank, value));
+        }
+        let conflicts = input.u32()?;
+        for _ in 0..conflicts {
+            state.canonical_conflicts.push(input.canonical()?);
+        }
+        let values = input.u32()? as usize;
+        state.values.reserve_exact(values);
+        for _ in 0..values {
+            state.values.push(input.u64()?);
+        }
+        (input.at == bytes.len()).then_some((key, state))
+    }
+}
+
+fn put_str(out: &mut Vec<u8>, text: &str) {
+    out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+    out.extend_from_slice(text.as_bytes());
+}
+
+fn put_canonical(out: &mut Vec<u8>, field: CanonicalField, value: &CanonicalValue, rank: Rank) {
+    let index = CanonicalField::ALL
+        .iter()
+        .position(|f| *f == field)
+        .expect("every field is in ALL");
+    out.push(index as u8);
+    out.extend_from_slice(&rank.file.to_le_bytes());
+    out.extend_from_slice(&rank.sheet.to_le_bytes());
+    out.extend_from_slice(&rank.row.to_le_bytes());
+    match value {
+        CanonicalValue::Text(text) => {
+            out.push(0);
+            put_str(out, text);
+        }
+        CanonicalValue::Number(n) => {
+            out.push(1);
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+    }
+}
+
+/// Reads the little-endian encoding of a run entry; `None` on anything
+/// that does not fit, which the caller reports as a damaged run.
+struct Decoder<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Decoder<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let slice = self.bytes.get(self.at..self.at.checked_add(n)?)?;
+        self.at += n;
+        Some(slice)
+    }
+
+    fn u8(&mut self) -> Option<u8> {
+        self.take(1).map(|b| b[0])
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        self.take(4)?.try_into().ok().map(u32::from_le_bytes)
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        self.take(8)?.try_into().ok().map(u64::from_le_bytes)
+    }
+
+    fn str(&mut self) -> Option<&'a str> {
+        let length = self.u32()? as usize;
+        std::str::from_utf8(self.take(length)?).ok()
+    }
+
+    fn canonical(&mut self) -> Option<(CanonicalField, CanonicalValue, Rank)> {
+        let field = *CanonicalField::ALL.get(usize::from(self.u8()?))?;
+        let rank = Rank {
+            file: self.u32()?,
+            sheet: self.u32()?,
+            row: self.u64()?,
+        };
+        let value = match self.u8()? {
+            0 => CanonicalValue::Text(self.str()?.to_owned()),
+            1 => CanonicalValue::Number(f64::from_bits(self.u64()?)),
+            _ => return None,
+        };
+        Some((field, value, rank))
+    }
+}
+
+/// Builds `products` batches one product at a time, in the order given.
+pub(crate) struct ProductBatch {
+    article: StringBuilder,
+    texts: Vec<StringBuilder>,
+    numbers: Vec<Float64Builder>,
+    records: Int64Builder,
+    attributes: Int64Builder,
+    conflicts: Int64Builder,
+    content: StringBuilder,
+    rows: usize,
+}
+
+impl ProductBatch {
+    pub(crate) fn new() -> ProductBatch {
+        ProductBatch {
+            article: StringBuilder::new(),
+            texts: (1..FIELDS).map(|_| StringBuilder::new()).collect(),
+            numbers: (1..FIELDS).map(|_| Float64Builder::new()).collect(),
+            records: Int64Builder::new(),
+            attributes: Int64Builder::new(),
+            conflicts: Int64Builder::new(),
+            content: StringBuilder::new(),
+            rows: 0,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.rows
+    }
+
+    /// Adds one whole product (all its runs merged) and returns its content
+    /// hash; conflicts are counted into `summary`.
+    pub(crate) fn push(
+        &mut self,
+        key: &str,
+        state: &mut ProductState,
+        summary: &mut ConflictSummary,
+    ) -> u64 {
+        self.rows += 1;
+        self.article.append_value(key);
+        for (index, field) in CanonicalField::ALL.iter().enumerate().skip(1) {
+            let value = state.value_of(*field);
+            match field.kind() {
+                FieldKind::Text => {
+                    self.texts[index - 1].append_option(value.map(CanonicalValue::display))
+                }
+                FieldKind::Number => {
+                    self.numbers[index - 1].append_option(value.and_then(|v| match v {
+                        CanonicalValue::Number(n) => Some(*n),
+                        CanonicalValue::Text(_) => None,
+                    }))
+                }
+            }
+        }
+        // Canonical fields from one-row-per-product tables are tracked as
+        // attributes too, so this counts each disagreement once.
+        let conflicting = state.conflicting_attributes();
+        if conflicting > 0 {
+            summary.products += 1;
+            summary.attributes += conflicting;
+            // Which of several losing values is listed must not depend on
+            // the order the runs were merged in.
+            state
+                .canonical_conflicts
+                .sort_by_key(|(field, _, rank)| (*field, *rank));
+            for (field, other, _) in &state.canonical_conflicts {
+                if summary.examples.len() < EXAMPLES {
+                    summary.examples.push(ConflictExample {
+                        article_no: key.to_owned(),
+                        field: field.column(),
+                        kept: state
+                            .value_of(*field)
+                            .map(CanonicalValue::display)
+                            .unwrap_or_default(),
+                        other: other.display(),
+                    });
+                }
+            }
+        }
+        self.records.append_value(state.records as i64);
+        self.attributes.append_value(state.attributes as i64);
+        self.conflicts.append_value(conflicting as i64);
+        self.content
+            .append_value(format!("{:016x}", state.content_hash));
+        state.content_hash
+    }
+
+    pub(crate) fn finish(&mut self) -> RecordBatch {
+        self.rows = 0;
+        let mut columns: Vec<ArrayRef> = vec![Arc::new(self.article.finish())];
         for (index, field) in CanonicalField::ALL.iter().enumerate().skip(1) {
             match field.kind() {
-                FieldKind::Text => columns.push(Arc::new(texts[index - 1].finish())),
-                FieldKind::Number => columns.push(Arc::new(numbers[index - 1].finish())),
+                FieldKind::Text => columns.push(Arc::new(self.texts[index - 1].finish())),
+                FieldKind::Number => columns.push(Arc::new(self.numbers[index - 1].finish())),
             }
         }
-        columns.push(Arc::new(records.finish()));
-        columns.push(Arc::new(attributes.finish()));
-        columns.push(Arc::new(conflicts.finish()));
-        columns.push(Arc::new(content.finish()));
-        batches.push(
-            RecordBatch::try_new(PRODUCTS_SCHEMA.clone(), columns).expect("product columns match"),
-        );
+        columns.push(Arc::new(self.records.finish()));
+        columns.push(Arc::new(self.attributes.finish()));
+        columns.push(Arc::new(self.conflicts.finish()));
+        columns.push(Arc::new(self.content.finish()));
+        RecordBatch::try_new(PRODUCTS_SCHEMA.clone(), columns).expect("product columns match")
     }
-    (batches, summary, hashes)
+}
+
+/// Conflict examples kept for the report.
+pub(crate) const EXAMPLES: usize = 20;
+
+impl ConflictSummary {
+    /// Adds the summary of a later range of article numbers.
+    pub(crate) fn extend(&mut self, later: ConflictSummary) {
+        self.products += later.products;
+        self.attributes += later.attributes;
+        let room = EXAMPLES.saturating_sub(self.examples.len());
+        self.examples.extend(later.examples.into_iter().take(room));
+    }
 }

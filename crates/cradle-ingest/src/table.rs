@@ -7,6 +7,7 @@ use crate::output::{
     AttributeBatch, AttributeValue, BATCH_ROWS, RejectBatch, RejectedRecord, Sink, SinkError,
 };
 use crate::products::{CanonicalValue, ProductMap, Rank, fnv1a};
+use crate::runs::Runs;
 use crate::value::{self, DecimalSeparator};
 use cradle_core::accounting::{Balance, MAX_CELL_BYTES, RejectReason};
 use cradle_core::config::{Config, FileOverride};
@@ -78,6 +79,11 @@ pub struct TableReport {
     pub warnings: Vec<String>,
 }
 
+/// Estimated bytes of a new product's map entry and state, besides its key.
+const PRODUCT_BYTES: usize = 160;
+/// Estimated bytes of one canonical value, besides its text.
+const CANONICAL_BYTES: usize = 64;
+
 /// Everything a table needs to know about where it is.
 pub struct TableContext<'a> {
     pub file_index: u32,
@@ -94,16 +100,32 @@ pub struct Emitter<'s> {
     pub attributes: AttributeBatch,
     pub rejects: RejectBatch,
     pub products: ProductMap,
+    runs: &'s Runs,
+    /// Estimated bytes held in `products`.
+    product_bytes: usize,
 }
 
 impl<'s> Emitter<'s> {
-    pub fn new(sink: &'s dyn Sink) -> Emitter<'s> {
+    pub fn new(sink: &'s dyn Sink, runs: &'s Runs) -> Emitter<'s> {
         Emitter {
             sink,
             attributes: AttributeBatch::default(),
             rejects: RejectBatch::default(),
             products: ProductMap::default(),
+            runs,
+            product_bytes: 0,
         }
+    }
+
+    /// Counts product state just added; past the file's budget, what is
+    /// held leaves memory as a sorted run.
+    fn products_grew(&mut self, bytes: usize) -> Result<(), SinkError> {
+        self.product_bytes += bytes;
+        if self.product_bytes > self.runs.budget().products_per_file {
+            self.runs.add(&mut self.products)?;
+            self.product_bytes = 0;
+        }
+        Ok(())
     }
 
     pub fn reject(&mut self, record: &RejectedRecord<'_>) -> Result<(), SinkError> {
@@ -313,8 +335,10 @@ pub fn process(
         if !keys.contains(key) {
             keys.insert(key.to_owned());
         }
+        let mut grown = 0;
         if !out.products.contains_key(key) {
             out.products.insert(key.to_owned(), Default::default());
+            grown += key.len() + PRODUCT_BYTES;
         }
         let Some(product) = out.products.get_mut(key) else {
             unreachable!("inserted above")
@@ -378,6 +402,11 @@ pub fn process(
                     FieldKind::Text => Some(CanonicalValue::Text(original.trim().to_owned())),
                 };
                 if let Some(value) = value {
+                    grown += CANONICAL_BYTES
+                        + match &value {
+                            CanonicalValue::Text(text) => text.len(),
+                            CanonicalValue::Number(_) => 0,
+                        };
                     product.canonical(field, value, rank);
                 }
             }
@@ -391,6 +420,9 @@ pub fn process(
                 value_hash(&typed, unit, &original),
                 track_conflicts,
             );
+            if track_conflicts {
+                grown += 8;
+            }
             let value = AttributeValue {
                 article_no: key,
                 attribute,
@@ -414,6 +446,7 @@ pub fn process(
             }
         }
         report.balance.load(data_points);
+        out.products_grew(grown)?;
     }
     report.products = keys.len() as u64;
     if invalid_gtins > 0 {

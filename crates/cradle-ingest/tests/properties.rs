@@ -1,9 +1,10 @@
 //! Properties over generated small deliveries: no non-empty cell is lost,
-//! and the result does not depend on the order of the files.
+//! and the result does not depend on the order of the files or on product
+//! state moved out of memory.
 
 use arrow_array::RecordBatch;
 use cradle_core::config::Config;
-use cradle_ingest::{IngestOptions, Silent, Sink, SinkError, ingest};
+use cradle_ingest::{IngestOptions, MemoryBudget, Silent, Sink, SinkError, ingest};
 use proptest::prelude::*;
 use std::sync::Mutex;
 
@@ -11,6 +12,7 @@ use std::sync::Mutex;
 struct Count {
     attributes: Mutex<usize>,
     rejected_cells: Mutex<i64>,
+    products: Mutex<Vec<RecordBatch>>,
 }
 
 impl Sink for Count {
@@ -26,6 +28,10 @@ impl Sink for Count {
             .downcast_ref::<arrow_array::Int64Array>()
             .unwrap();
         *self.rejected_cells.lock().unwrap() += cells.values().iter().sum::<i64>();
+        Ok(())
+    }
+    fn products(&self, batch: RecordBatch) -> Result<(), SinkError> {
+        self.products.lock().unwrap().push(batch);
         Ok(())
     }
 }
@@ -87,7 +93,9 @@ proptest! {
             })
             .sum();
         let mut results = Vec::new();
-        for reverse in [false, true] {
+        // Forward, backward, and backward with product state moved to
+        // disk after every few products.
+        for (reverse, spill) in [(false, false), (true, false), (true, true)] {
             let dir = tempfile::tempdir().unwrap();
             for (index, (width, rows)) in tables.iter().enumerate() {
                 let name = if reverse { tables.len() - index } else { index };
@@ -95,14 +103,27 @@ proptest! {
             }
             let sink = Count::default();
             let config = Config::default();
-            let outcome = ingest(&[dir.path().to_path_buf()], &IngestOptions { config: &config, raw_dir: None }, &sink, &Silent).unwrap();
+            let scratch = tempfile::tempdir().unwrap();
+            let mut options = IngestOptions::new(&config);
+            if spill {
+                options.scratch_dir = Some(scratch.path().to_path_buf());
+                options.budget = MemoryBudget { products_per_file: 300, runs_in_memory: 0 };
+            }
+            let delivery = [dir.path().to_path_buf()];
+            let outcome = ingest(&delivery, &options, &sink, &Silent).unwrap();
             let totals = &outcome.totals;
             prop_assert!(totals.holds(), "{totals:?}");
             prop_assert_eq!(totals.non_empty_cells, non_empty);
             prop_assert_eq!(*sink.attributes.lock().unwrap() as u64, totals.data_points);
             prop_assert_eq!(*sink.rejected_cells.lock().unwrap() as u64, totals.rejected_cells);
-            results.push((outcome.product_hashes, totals.clone()));
+            let products = arrow_select::concat::concat_batches(
+                &cradle_ingest::PRODUCTS_SCHEMA,
+                sink.products.lock().unwrap().iter(),
+            )
+            .unwrap();
+            results.push((outcome.product_hashes, totals.clone(), products));
         }
         prop_assert_eq!(&results[0], &results[1]);
+        prop_assert_eq!(&results[1], &results[2]);
     }
 }

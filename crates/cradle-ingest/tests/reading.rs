@@ -12,6 +12,7 @@ use std::sync::Mutex;
 struct Memory {
     attributes: Mutex<Vec<RecordBatch>>,
     rejects: Mutex<Vec<RecordBatch>>,
+    products: Mutex<Vec<RecordBatch>>,
 }
 
 impl Sink for Memory {
@@ -23,9 +24,20 @@ impl Sink for Memory {
         self.rejects.lock().unwrap().push(batch);
         Ok(())
     }
+    fn products(&self, batch: RecordBatch) -> Result<(), SinkError> {
+        self.products.lock().unwrap().push(batch);
+        Ok(())
+    }
 }
 
 impl Memory {
+    /// The whole `products` table as one batch.
+    fn products(&self) -> RecordBatch {
+        let batches = self.products.lock().unwrap();
+        arrow_select::concat::concat_batches(&cradle_ingest::PRODUCTS_SCHEMA, batches.iter())
+            .unwrap()
+    }
+
     fn attribute_rows(&self) -> usize {
         self.attributes
             .lock()
@@ -70,10 +82,7 @@ impl Memory {
 
 fn run(dir: &Path, config: &Config) -> (IngestOutcome, Memory) {
     let memory = Memory::default();
-    let options = IngestOptions {
-        config,
-        raw_dir: None,
-    };
+    let options = IngestOptions::new(config);
     let outcome = ingest(&[dir.to_path_buf()], &options, &memory, &Silent).unwrap();
     (outcome, memory)
 }
@@ -158,11 +167,11 @@ fn products_join_across_files_and_conflicts_are_kept() {
         ("a/master.csv", master.as_bytes()),
         ("b/prices.csv", prices.as_bytes()),
     ]);
-    let (outcome, _) = run(dir.path(), &Config::default());
+    let (outcome, memory) = run(dir.path(), &Config::default());
     assert_eq!(outcome.totals.data_points, 4 + 3);
     assert_eq!(outcome.product_hashes.len(), 3);
     assert_eq!(outcome.conflicts.products, 1);
-    let products = &outcome.products[0];
+    let products = &memory.products();
     let gtin = products
         .column_by_name("gtin")
         .unwrap()
@@ -324,4 +333,59 @@ fn open_document_spreadsheets_are_read() {
     assert_eq!((file.loaded_rows, file.data_points), (2, 6));
     assert!(file.balance_ok);
     assert_eq!(memory.attribute_rows(), 6);
+}
+
+#[test]
+fn product_state_moved_to_scratch_gives_the_same_products() {
+    // Three files sharing products, with conflicts and canonical values.
+    let mut master = String::from("Artikelnummer;Bezeichnung;EAN;Serie\n");
+    let mut prices = String::from("article_no,Price EUR,Series\n");
+    let mut texts = String::from("ArtNr\tLangtext\n");
+    for i in 0..3000 {
+        master.push_str(&format!("P-{i:05};Leuchte {i};4006381333931;S{}\n", i % 7));
+        prices.push_str(&format!(
+            "P-{:05},{}.5,S{}\n",
+            (i * 7) % 3001,
+            i % 90,
+            i % 5
+        ));
+        texts.push_str(&format!("P-{:05}\tText {i}\n", (i * 13) % 4000));
+    }
+    let dir = delivery(&[
+        ("master.csv", master.as_bytes()),
+        ("prices.csv", prices.as_bytes()),
+        ("texts.txt", texts.as_bytes()),
+    ]);
+    let config = Config::default();
+    let (whole, in_memory) = run(dir.path(), &config);
+    assert_eq!(whole.scratch_runs, 0);
+
+    let scratch = tempfile::tempdir().unwrap();
+    let options = IngestOptions {
+        scratch_dir: Some(scratch.path().join("runs")),
+        // A run every few products, and every run to disk.
+        budget: cradle_ingest::MemoryBudget {
+            products_per_file: 2_000,
+            runs_in_memory: 0,
+        },
+        ..IngestOptions::new(&config)
+    };
+    let spilled = Memory::default();
+    let outcome = ingest(&[dir.path().to_path_buf()], &options, &spilled, &Silent).unwrap();
+    assert!(outcome.scratch_runs > 100, "{} runs", outcome.scratch_runs);
+    assert_eq!(outcome.product_hashes, whole.product_hashes);
+    assert_eq!(outcome.totals, whole.totals);
+    assert_eq!(outcome.conflicts.products, whole.conflicts.products);
+    assert_eq!(outcome.conflicts.attributes, whole.conflicts.attributes);
+    assert!(whole.conflicts.products > 0);
+    let (a, b) = (in_memory.products(), spilled.products());
+    assert_eq!(a.num_rows(), whole.product_hashes.len());
+    assert!(a.num_rows() > 3000);
+    assert_eq!(a, b);
+    let keys = a.column(0).as_any().downcast_ref::<StringArray>().unwrap();
+    assert!((1..keys.len()).all(|i| keys.value(i - 1) < keys.value(i)));
+    let left: Vec<_> = std::fs::read_dir(scratch.path().join("runs"))
+        .unwrap()
+        .collect();
+    assert!(left.is_empty(), "scratch files are removed: {left:?}");
 }

@@ -122,6 +122,10 @@ fn a_small_demo_delivery_matches_its_ground_truth_and_reads_in_deltalake() {
     assert_eq!(report["customer"], "acme");
     assert_eq!(report["version"], 0);
     assert!(workspace.join("reports/ingest.txt").exists());
+    assert!(
+        !workspace.join("tmp/ingest").exists(),
+        "the ingest's scratch folder is removed"
+    );
 
     // Every delivered file is kept, content-addressed.
     for file in report["files"].as_array().unwrap() {

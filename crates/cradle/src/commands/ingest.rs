@@ -13,7 +13,8 @@ use cradle_core::accounting::{Balance, RejectReason};
 use cradle_core::config::Config;
 use cradle_core::workspace::Workspace;
 use cradle_ingest::{
-    ATTRIBUTES_SCHEMA, FileReport, IngestOptions, PRODUCTS_SCHEMA, REJECTS_SCHEMA, Sink, SinkError,
+    ATTRIBUTES_SCHEMA, FileReport, IngestOptions, MemoryBudget, PRODUCTS_SCHEMA, ProductHashes,
+    REJECTS_SCHEMA, Sink, SinkError,
 };
 use cradle_lake::{StagedWrite, Table, TableWriter, WriteOptions};
 use serde::Serialize;
@@ -68,6 +69,9 @@ pub struct IngestReport {
     /// `write` (the rest of the four tables written), `compare` (against
     /// the previous delivery), `commit` (tables and the delivery record).
     pub phases_ms: BTreeMap<&'static str, u64>,
+    /// Runs of product state that went to `<WS>/tmp/` to keep memory
+    /// bounded (0 when everything fit in memory).
+    pub scratch_runs: usize,
     pub cradle_version: &'static str,
 }
 
@@ -154,10 +158,12 @@ impl ParallelWriter {
     }
 }
 
-/// Streams batches into the two big tables from the reader threads.
+/// Streams batches into the two big tables from the reader threads, and
+/// the products after them.
 struct LakeSink {
     attributes: ParallelWriter,
     rejects: ParallelWriter,
+    products: ParallelWriter,
 }
 
 impl Sink for LakeSink {
@@ -167,6 +173,10 @@ impl Sink for LakeSink {
 
     fn rejects(&self, batch: RecordBatch) -> Result<(), SinkError> {
         self.rejects.write(&batch)
+    }
+
+    fn products(&self, batch: RecordBatch) -> Result<(), SinkError> {
+        self.products.write(&batch)
     }
 }
 
@@ -248,25 +258,34 @@ pub fn ingest(
             REJECTS_SCHEMA.clone(),
             options(),
         ),
+        // Written from one thread, in article order: one writer, in order.
+        products: ParallelWriter::new(
+            lakehouse.table("products"),
+            PRODUCTS_SCHEMA.clone(),
+            options(),
+        ),
     };
     let progress = IngestProgress::new(quiet);
+    // Product state beyond the memory budget waits here; the workspace
+    // lock makes anything left in it from a killed run stale.
+    let scratch = workspace.scratch_dir().join("ingest");
+    let _ = std::fs::remove_dir_all(&scratch);
     let ingest_options = IngestOptions {
         config: &config,
         raw_dir: Some(workspace.raw_dir()),
+        scratch_dir: Some(scratch.clone()),
+        budget: MemoryBudget::default(),
     };
     let mut phases = Phases::start();
     let outcome = cradle_ingest::ingest(paths, &ingest_options, &sink, &progress);
     progress.finish();
+    let _ = std::fs::remove_dir_all(&scratch);
     let outcome = outcome?;
     phases.end("read");
 
     let attributes = sink.attributes.finish()?;
     let rejects = sink.rejects.finish()?;
-    let mut products = writer("products", PRODUCTS_SCHEMA.clone())?;
-    for batch in &outcome.products {
-        products.write(batch)?;
-    }
-    let products = products.finish()?;
+    let products = sink.products.finish()?;
     let mut files = writer("files", files_schema())?;
     files.write(&files_batch(&outcome.files)?)?;
     let files = files.finish()?;
@@ -321,6 +340,7 @@ pub fn ingest(
         started_at,
         duration_ms: started.elapsed().as_millis() as u64,
         phases_ms: phases.done,
+        scratch_runs: outcome.scratch_runs,
         cradle_version: env!("CARGO_PKG_VERSION"),
     };
     let reports = workspace.reports_dir();
@@ -359,10 +379,10 @@ impl Phases {
 fn compare(
     lakehouse: &Lakehouse,
     previous: Option<&DeliveryRecord>,
-    current: &BTreeMap<String, String>,
+    current: &ProductHashes,
 ) -> Result<Changes> {
     let mut changes = Changes::default();
-    let mut old: BTreeMap<String, String> = BTreeMap::new();
+    let mut old: Vec<(Box<str>, u64)> = Vec::new();
     if let Some(previous) = previous {
         changes.previous_delivery = Some(previous.delivery);
         let table = lakehouse.table("products");
@@ -378,9 +398,14 @@ fn compare(
             let keys = string_column(&batch, 0)?;
             let hashes = string_column(&batch, 1)?;
             for i in 0..batch.num_rows() {
-                old.insert(keys.value(i).to_owned(), hashes.value(i).to_owned());
+                // A hash that does not parse counts as a change.
+                let hash = u64::from_str_radix(hashes.value(i), 16).unwrap_or(u64::MAX);
+                old.push((keys.value(i).into(), hash));
             }
         }
+        // Written in article order; sorting again is cheap and guards
+        // against a table written otherwise.
+        old.sort_unstable();
     }
     let mut note = |kind: &'static str, key: &str| {
         let list = changes.examples.entry(kind).or_default();
@@ -388,27 +413,46 @@ fn compare(
             list.push(key.to_owned());
         }
     };
-    let (mut added, mut changed, mut unchanged) = (0, 0, 0);
-    for (key, hash) in current {
-        match old.get(key) {
-            None => {
+    let (mut added, mut changed, mut unchanged, mut removed) = (0, 0, 0, 0);
+    // Both lists are sorted by article number: one pass over each.
+    let (mut new, mut old) = (current.iter().peekable(), old.iter().peekable());
+    loop {
+        match (new.peek(), old.peek()) {
+            (Some((key, hash)), Some((old_key, old_hash))) => match key.cmp(old_key) {
+                std::cmp::Ordering::Less => {
+                    added += 1;
+                    note("added", key);
+                    new.next();
+                }
+                std::cmp::Ordering::Greater => {
+                    removed += 1;
+                    note("removed", old_key);
+                    old.next();
+                }
+                std::cmp::Ordering::Equal => {
+                    if hash == old_hash {
+                        unchanged += 1;
+                    } else {
+                        changed += 1;
+                        note("changed", key);
+                    }
+                    new.next();
+                    old.next();
+                }
+            },
+            (Some((key, _)), None) => {
                 added += 1;
                 if previous.is_some() {
                     note("added", key);
                 }
+                new.next();
             }
-            Some(old_hash) if old_hash != hash => {
-                changed += 1;
-                note("changed", key);
+            (None, Some((old_key, _))) => {
+                removed += 1;
+                note("removed", old_key);
+                old.next();
             }
-            Some(_) => unchanged += 1,
-        }
-    }
-    let mut removed = 0;
-    for key in old.keys() {
-        if !current.contains_key(key) {
-            removed += 1;
-            note("removed", key);
+            (None, None) => break,
         }
     }
     changes.added = added;
@@ -549,6 +593,13 @@ pub fn summary(report: &IngestReport, workspace: &std::path::Path) -> String {
         .collect();
     if !phases.is_empty() {
         let _ = writeln!(out, "  time: {}", phases.join(", "));
+    }
+    if report.scratch_runs > 0 {
+        let _ = writeln!(
+            out,
+            "  memory: product state beyond the budget went to disk in {} runs (removed again)",
+            n(report.scratch_runs as u64)
+        );
     }
     let _ = writeln!(
         out,

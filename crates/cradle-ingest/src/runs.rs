@@ -1,0 +1,353 @@
+//! Product state out of memory: each file's products leave as a run sorted
+//! by article number (early, when the file's share of the budget is full),
+//! runs stay in memory up to a budget and go to a scratch folder beyond it,
+//! and after the last file the runs are merged, range by range on every
+//! core, into the `products` table in article order.
+//!
+//! This is what keeps memory bounded at any delivery size: what is held at
+//! once is one budget of product state per worker, the in-memory runs, and
+//! one read buffer per run while merging. Results do not depend on where a
+//! run was cut: merging product states is order-independent (see
+//! [`crate::products`]).
+
+use crate::output::BATCH_ROWS;
+use crate::products::{ConflictSummary, ProductBatch, ProductMap, ProductState};
+use arrow_array::RecordBatch;
+use rayon::prelude::*;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+/// How much product state ingest holds in memory before moving it out.
+#[derive(Debug, Clone, Copy)]
+pub struct MemoryBudget {
+    /// Estimated bytes of product state one file may gather before it is
+    /// written out as a sorted run (a file can hold a million products).
+    pub products_per_file: usize,
+    /// Bytes of finished runs kept in memory; beyond this, runs go to the
+    /// scratch folder (when there is one).
+    pub runs_in_memory: usize,
+}
+
+impl Default for MemoryBudget {
+    fn default() -> Self {
+        MemoryBudget {
+            products_per_file: 48 << 20,
+            runs_in_memory: 160 << 20,
+        }
+    }
+}
+
+/// One entry in every this many gets an index entry, to start merging a
+/// key range in the middle of a run.
+const INDEX_EVERY: usize = 256;
+
+/// Every article number, in order, with its content hash.
+pub type ProductHashes = Vec<(Box<str>, u64)>;
+
+/// What merging the runs produced besides the batches.
+pub struct Merged {
+    pub hashes: ProductHashes,
+    pub conflicts: ConflictSummary,
+}
+
+/// The runs of one ingest.
+pub struct Runs {
+    scratch: Option<PathBuf>,
+    budget: MemoryBudget,
+    state: Mutex<Stored>,
+}
+
+#[derive(Default)]
+struct Stored {
+    runs: Vec<Run>,
+    in_memory: usize,
+    files: usize,
+}
+
+struct Run {
+    data: RunData,
+    /// `(article number, byte offset)` of every [`INDEX_EVERY`]th entry.
+    index: Vec<(Box<str>, u64)>,
+    bytes: u64,
+}
+
+enum RunData {
+    Memory(Vec<u8>),
+    File(PathBuf),
+}
+
+impl Runs {
+    pub fn new(scratch: Option<PathBuf>, budget: MemoryBudget) -> Runs {
+        Runs {
+            scratch,
+            budget,
+            state: Mutex::new(Stored::default()),
+        }
+    }
+
+    pub fn budget(&self) -> MemoryBudget {
+        self.budget
+    }
+
+    /// Sorts and stores one batch of product states; the map is left empty.
+    pub fn add(&self, products: &mut ProductMap) -> std::io::Result<()> {
+        if products.is_empty() {
+            return Ok(());
+        }
+        let mut entries: Vec<(String, ProductState)> = products.drain().collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut data = Vec::new();
+        let mut index = Vec::with_capacity(entries.len() / INDEX_EVERY + 1);
+        for (position, (key, state)) in entries.iter().enumerate() {
+            if position % INDEX_EVERY == 0 {
+                index.push((Box::from(key.as_str()), data.len() as u64));
+            }
+            state.encode(key, &mut data);
+        }
+        drop(entries);
+        let bytes = data.len() as u64;
+        let spill = {
+            let mut stored = self.lock();
+            match &self.scratch {
+                Some(dir) if stored.in_memory + data.len() > self.budget.runs_in_memory => {
+                    stored.files += 1;
+                    Some(dir.join(format!("products-{:05}.run", stored.files)))
+                }
+                _ => {
+                    stored.in_memory += data.len();
+                    None
+                }
+            }
+        };
+        let data = match spill {
+            Some(path) => {
+                let written = std::fs::create_dir_all(path.parent().unwrap_or(&path))
+                    .and_then(|()| std::fs::write(&path, &data));
+                if let Err(error) = written {
+                    return Err(std::io::Error::new(
+                        error.kind(),
+                        format!(
+                            "cannot move product state to {}: {error}\nhint: free disk space there; ingest needs about as much scratch space as the delivery's size",
+                            path.display()
+                        ),
+                    ));
+                }
+                RunData::File(path)
+            }
+            None => RunData::Memory(data),
+        };
+        self.lock().runs.push(Run { data, index, bytes });
+        Ok(())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Stored> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs written to the scratch folder so far.
+    pub fn spilled(&self) -> usize {
+        self.lock().files
+    }
+
+    /// Merges every run into whole products, handing `products` batches to
+    /// `emit` in article number order. Scratch files are removed.
+    pub fn merge(
+        self,
+        emit: &mut dyn FnMut(RecordBatch) -> Result<(), crate::SinkError>,
+    ) -> Result<Merged, crate::SinkError> {
+        let stored = self
+            .state
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let runs = stored.runs;
+        let ranges = key_ranges(&runs, rayon::current_num_threads() * 8);
+        let mut merged = Merged {
+            hashes: Vec::new(),
+            conflicts: ConflictSummary::default(),
+        };
+        // A few ranges at a time, one per core, so only their batches wait
+        // in memory before going out in order.
+        let result = (|| {
+            for group in ranges.chunks(rayon::current_num_threads().max(1)) {
+                let parts: Vec<Result<Part, crate::SinkError>> = group
+                    .par_iter()
+                    .map(|(from, to)| merge_range(&runs, from.as_deref(), to.as_deref()))
+                    .collect();
+                for part in parts {
+                    let part = part?;
+                    for batch in part.batches {
+                        emit(batch)?;
+                    }
+                    merged.hashes.extend(part.hashes);
+                    merged.conflicts.extend(part.conflicts);
+                }
+            }
+            Ok(())
+        })();
+        for run in &runs {
+            if let RunData::File(path) = &run.data {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+        result.map(|()| merged)
+    }
+}
+
+/// Splits the key space into about `count` ranges of similar size, from
+/// the runs' indexes: `[from, to)`, open at both ends of the whole.
+type KeyRange = (Option<Box<str>>, Option<Box<str>>);
+
+fn key_ranges(runs: &[Run], count: usize) -> Vec<KeyRange> {
+    let mut keys: Vec<&str> = runs
+        .iter()
+        .flat_map(|run| run.index.iter().map(|(key, _)| &**key))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut bounds: Vec<&str> = (1..count.max(1))
+        .filter_map(|i| keys.get(i * keys.len() / count.max(1)).copied())
+        .collect();
+    bounds.dedup();
+    let mut ranges = Vec::with_capacity(bounds.len() + 1);
+    let mut from: Option<Box<str>> = None;
+    for bound in bounds {
+        if from.as_deref() == Some(bound) {
+            continue;
+        }
+        ranges.push((from.take(), Some(Box::from(bound))));
+        from = Some(Box::from(bound));
+    }
+    ranges.push((from, None));
+    ranges
+}
+
+struct Part {
+    batches: Vec<RecordBatch>,
+    hashes: ProductHashes,
+    conflicts: ConflictSummary,
+}
+
+/// Reads the entries of one run with article numbers in `[from, to)`.
+struct Cursor<'r> {
+    source: Box<dyn Read + Send + 'r>,
+    remaining: u64,
+    buffer: Vec<u8>,
+    to: Option<&'r str>,
+}
+
+impl Cursor<'_> {
+    fn next(&mut self) -> Result<Option<(String, ProductState)>, crate::SinkError> {
+        if self.remaining == 0 {
+            return Ok(None);
+        }
+        let mut length = [0u8; 4];
+        self.source.read_exact(&mut length)?;
+        let length = u32::from_le_bytes(length) as usize;
+        self.buffer.resize(length, 0);
+        self.source.read_exact(&mut self.buffer)?;
+        self.remaining = self.remaining.saturating_sub(4 + length as u64);
+        let Some((key, state)) = ProductState::decode(&self.buffer) else {
+            return Err("a run of product state is damaged (scratch file changed during the ingest?)\nhint: run the ingest again".into());
+        };
+        if self.to.is_some_and(|to| key.as_str() >= to) {
+            self.remaining = 0;
+            return Ok(None);
+        }
+        Ok(Some((key, state)))
+    }
+}
+
+fn open<'r>(
+    run: &'r Run,
+    from: Option<&str>,
+    to: Option<&'r str>,
+) -> Result<Cursor<'r>, crate::SinkError> {
+    // Start at the last indexed entry not after `from`.
+    let start = from.map_or(0, |from| {
+        let after = run.index.partition_point(|(key, _)| &**key <= from);
+        after.checked_sub(1).map_or(0, |i| run.index[i].1)
+    });
+    let source: Box<dyn Read + Send> = match &run.data {
+        RunData::Memory(bytes) => Box::new(&bytes[start as usize..]),
+        RunData::File(path) => {
+            let mut file = File::open(path)
+                .map_err(|e| format!("cannot read product state {}: {e}", path.display()))?;
+            file.seek(SeekFrom::Start(start))?;
+            Box::new(BufReader::with_capacity(64 * 1024, file))
+        }
+    };
+    Ok(Cursor {
+        source,
+        remaining: run.bytes - start,
+        buffer: Vec::new(),
+        to,
+    })
+}
+
+fn merge_range(
+    runs: &[Run],
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<Part, crate::SinkError> {
+    let mut cursors = Vec::with_capacity(runs.len());
+    let mut current: Vec<Option<ProductState>> = Vec::with_capacity(runs.len());
+    let mut heap = BinaryHeap::new();
+    for (position, run) in runs.iter().enumerate() {
+        let mut cursor = open(run, from, to)?;
+        let mut first = cursor.next()?;
+        while let Some((key, _)) = &first
+            && from.is_some_and(|from| key.as_str() < from)
+        {
+            first = cursor.next()?;
+        }
+        match first {
+            Some((key, state)) => {
+                heap.push(Reverse((key, position)));
+                current.push(Some(state));
+            }
+            None => current.push(None),
+        }
+        cursors.push(cursor);
+    }
+    let mut part = Part {
+        batches: Vec::new(),
+        hashes: Vec::new(),
+        conflicts: ConflictSummary::default(),
+    };
+    let mut batch = ProductBatch::new();
+    let mut advance = |position: usize,
+                       heap: &mut BinaryHeap<Reverse<(String, usize)>>,
+                       current: &mut Vec<Option<ProductState>>|
+     -> Result<ProductState, crate::SinkError> {
+        let state = current[position].take().expect("a queued run has an entry");
+        if let Some((key, next)) = cursors[position].next()? {
+            heap.push(Reverse((key, position)));
+            current[position] = Some(next);
+        }
+        Ok(state)
+    };
+    while let Some(Reverse((key, position))) = heap.pop() {
+        let mut state = advance(position, &mut heap, &mut current)?;
+        while heap.peek().is_some_and(|Reverse((next, _))| *next == key) {
+            let Some(Reverse((_, other))) = heap.pop() else {
+                break;
+            };
+            state.merge(advance(other, &mut heap, &mut current)?);
+        }
+        let hash = batch.push(&key, &mut state, &mut part.conflicts);
+        part.hashes.push((key.into_boxed_str(), hash));
+        if batch.len() >= BATCH_ROWS {
+            part.batches.push(batch.finish());
+        }
+    }
+    if batch.len() > 0 {
+        part.batches.push(batch.finish());
+    }
+    Ok(part)
+}

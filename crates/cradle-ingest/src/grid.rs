@@ -99,7 +99,13 @@ pub enum RowKind {
 
 /// Rows of cells.
 pub trait Grid: Sync {
+    /// One past the last row.
     fn height(&self) -> usize;
+    /// The first row this grid holds; a block of a longer sheet starts
+    /// later than 0 (see [`XlsxBlocks`]).
+    fn first_row(&self) -> usize {
+        0
+    }
     fn width(&self, row: usize) -> usize;
     fn cell(&self, row: usize, column: usize) -> Cell<'_>;
     /// The 1-based line or row number a person would look for.
@@ -248,58 +254,148 @@ impl Grid for SheetGrid {
     }
 }
 
-/// One worksheet of an XLSX file, read with calamine's streaming cell
-/// reader: shared strings are borrowed from the workbook instead of copied
-/// into every cell, and empty cells take no room.
+/// A block of rows of one XLSX worksheet, read with calamine's streaming
+/// cell reader: shared strings are borrowed from the workbook instead of
+/// copied into every cell, and empty cells take no room. See [`XlsxBlocks`].
 pub struct XlsxGrid<'a> {
+    /// The sheet row (0-based) of `rows[0]`.
+    first: u32,
     cells: Vec<(u32, calamine::DataRef<'a>)>,
-    /// For each row, the range of `cells` it owns.
+    /// For each row from `first`, the range of `cells` it owns.
     rows: Vec<(u32, u32)>,
 }
 
 impl<'a> XlsxGrid<'a> {
+    /// The whole sheet as one block.
     pub fn read<RS: std::io::Read + std::io::Seek>(
         workbook: &'a mut calamine::Xlsx<RS>,
         sheet: &str,
     ) -> Result<XlsxGrid<'a>, calamine::XlsxError> {
-        let mut reader = workbook.worksheet_cells_reader(sheet)?;
-        let mut positioned: Vec<(u32, u32, calamine::DataRef<'a>)> = Vec::new();
-        while let Some(cell) = reader.next_cell()? {
-            let value = cell.get_value();
-            if matches!(value, calamine::DataRef::Empty) {
-                continue;
-            }
-            let (row, column) = cell.get_position();
-            positioned.push((row, column, value.clone()));
+        let mut blocks = XlsxBlocks::new(workbook, sheet)?;
+        Ok(blocks.next(0, usize::MAX)?.unwrap_or_else(XlsxGrid::empty))
+    }
+
+    pub fn empty() -> XlsxGrid<'a> {
+        XlsxGrid {
+            first: 0,
+            cells: Vec::new(),
+            rows: Vec::new(),
         }
+    }
+
+    fn from_cells(mut positioned: Vec<(u32, u32, calamine::DataRef<'a>)>) -> XlsxGrid<'a> {
         if !positioned.is_sorted_by_key(|(r, c, _)| (*r, *c)) {
             positioned.sort_by_key(|(r, c, _)| (*r, *c));
         }
-        let height = positioned.last().map_or(0, |(r, _, _)| *r as usize + 1);
-        let mut rows = vec![(0u32, 0u32); height];
+        let (Some(first), Some(last)) = (positioned.first(), positioned.last()) else {
+            return XlsxGrid::empty();
+        };
+        let (first, last) = (first.0, last.0);
+        let mut rows = vec![(0u32, 0u32); (last - first) as usize + 1];
         let mut cells = Vec::with_capacity(positioned.len());
         for (index, (row, column, value)) in positioned.into_iter().enumerate() {
-            let span = &mut rows[row as usize];
+            let span = &mut rows[(row - first) as usize];
             if span.0 == span.1 {
                 span.0 = index as u32;
             }
             span.1 = index as u32 + 1;
             cells.push((column, value));
         }
-        Ok(XlsxGrid { cells, rows })
+        XlsxGrid { first, cells, rows }
     }
 
     fn row(&self, row: usize) -> &[(u32, calamine::DataRef<'a>)] {
-        match self.rows.get(row) {
+        let Some(offset) = row.checked_sub(self.first as usize) else {
+            return &[];
+        };
+        match self.rows.get(offset) {
             Some(&(start, end)) => &self.cells[start as usize..end as usize],
             None => &[],
         }
     }
 }
 
+/// Reads a worksheet a block of rows at a time, so a sheet of a million
+/// rows never sits in memory whole. A block ends only where a new row
+/// begins; cells of a row that come after its block was handed out (rows
+/// out of order in the XML, which spreadsheet programs do not write) go
+/// into the next block and are counted in `late_cells`.
+pub struct XlsxBlocks<'a, RS: std::io::Read + std::io::Seek> {
+    reader: calamine::XlsxCellReader<'a, RS>,
+    pending: Option<(u32, u32, calamine::DataRef<'a>)>,
+    /// Rows below this were handed out in earlier blocks.
+    handed_out: u32,
+    /// The reader said the sheet ends (asking again is an error).
+    ended: bool,
+    pub late_cells: u64,
+}
+
+impl<'a, RS: std::io::Read + std::io::Seek> XlsxBlocks<'a, RS> {
+    pub fn new(
+        workbook: &'a mut calamine::Xlsx<RS>,
+        sheet: &str,
+    ) -> Result<XlsxBlocks<'a, RS>, calamine::XlsxError> {
+        Ok(XlsxBlocks {
+            reader: workbook.worksheet_cells_reader(sheet)?,
+            pending: None,
+            handed_out: 0,
+            ended: false,
+            late_cells: 0,
+        })
+    }
+
+    /// The next block: every row below sheet row `min_rows`, and beyond
+    /// that whole rows until about `cells` cells are held. `None` at the
+    /// end of the sheet.
+    pub fn next(
+        &mut self,
+        min_rows: usize,
+        cells: usize,
+    ) -> Result<Option<XlsxGrid<'a>>, calamine::XlsxError> {
+        let mut positioned: Vec<(u32, u32, calamine::DataRef<'a>)> = Vec::new();
+        let mut last_row = None;
+        if let Some(cell) = self.pending.take() {
+            last_row = Some(cell.0);
+            positioned.push(cell);
+        }
+        while !self.ended {
+            let Some(cell) = self.reader.next_cell()? else {
+                self.ended = true;
+                break;
+            };
+            let value = cell.get_value();
+            if matches!(value, calamine::DataRef::Empty) {
+                continue;
+            }
+            let (row, column) = cell.get_position();
+            let new_row = last_row.is_none_or(|last| row > last);
+            if new_row && positioned.len() >= cells && row as usize >= min_rows {
+                self.pending = Some((row, column, value.clone()));
+                break;
+            }
+            if row < self.handed_out {
+                self.late_cells += 1;
+            }
+            last_row = Some(last_row.map_or(row, |last| last.max(row)));
+            positioned.push((row, column, value.clone()));
+        }
+        if positioned.is_empty() {
+            return Ok(None);
+        }
+        if let Some(last) = last_row {
+            self.handed_out = self.handed_out.max(last + 1);
+        }
+        Ok(Some(XlsxGrid::from_cells(positioned)))
+    }
+}
+
 impl Grid for XlsxGrid<'_> {
     fn height(&self) -> usize {
-        self.rows.len()
+        self.first as usize + self.rows.len()
+    }
+
+    fn first_row(&self) -> usize {
+        self.first as usize
     }
 
     fn width(&self, row: usize) -> usize {
@@ -465,6 +561,86 @@ mod tests {
         assert_eq!(read(&workbook(&shuffled)), expected);
         let late = [("A1", 1.0), ("C1", 3.0), ("A4", 6.0), ("B3", 5.0)];
         assert_eq!(read(&workbook(&late)), expected);
+    }
+
+    fn cells_of(grid: &XlsxGrid<'_>) -> Vec<(usize, usize, f64)> {
+        let mut out = Vec::new();
+        for row in grid.first_row()..grid.height() {
+            for column in 0..grid.width(row) {
+                match grid.cell(row, column) {
+                    Cell::Number(n) => out.push((row, column, n)),
+                    Cell::Int(n) => out.push((row, column, n as f64)),
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn blocks_hand_out_whole_rows_and_keep_late_cells() {
+        let ordered = [
+            ("A1", 1.0),
+            ("B1", 2.0),
+            ("A2", 3.0),
+            ("B2", 4.0),
+            ("A3", 5.0),
+            ("A4", 6.0),
+            ("B4", 7.0),
+        ];
+        let bytes = workbook(&ordered);
+        let mut xlsx: calamine::Xlsx<_> =
+            calamine::Reader::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut blocks = XlsxBlocks::new(&mut xlsx, "S").unwrap();
+        // At least 3 cells, cut only where a row begins: rows 1 and 2.
+        let first = blocks.next(1, 3).unwrap().unwrap();
+        assert_eq!((first.first_row(), first.height()), (0, 2));
+        assert_eq!(
+            cells_of(&first),
+            [(0, 0, 1.0), (0, 1, 2.0), (1, 0, 3.0), (1, 1, 4.0)]
+        );
+        let second = blocks.next(0, 3).unwrap().unwrap();
+        assert_eq!((second.first_row(), second.height()), (2, 4));
+        assert_eq!(cells_of(&second), [(2, 0, 5.0), (3, 0, 6.0), (3, 1, 7.0)]);
+        assert!(blocks.next(0, 3).unwrap().is_none());
+        assert_eq!(blocks.late_cells, 0);
+
+        // The header look-ahead wins over the block size.
+        let bytes = workbook(&ordered);
+        let mut xlsx: calamine::Xlsx<_> =
+            calamine::Reader::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut blocks = XlsxBlocks::new(&mut xlsx, "S").unwrap();
+        let first = blocks.next(3, 1).unwrap().unwrap();
+        assert_eq!((first.first_row(), first.height()), (0, 3));
+
+        // B1 after row 3: kept, in a later block, and counted.
+        let late = [
+            ("A1", 1.0),
+            ("A2", 3.0),
+            ("A3", 5.0),
+            ("B1", 2.0),
+            ("A4", 6.0),
+        ];
+        let bytes = workbook(&late);
+        let mut xlsx: calamine::Xlsx<_> =
+            calamine::Reader::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut blocks = XlsxBlocks::new(&mut xlsx, "S").unwrap();
+        let mut seen = Vec::new();
+        while let Some(block) = blocks.next(0, 1).unwrap() {
+            seen.extend(cells_of(&block));
+        }
+        seen.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        assert_eq!(
+            seen,
+            [
+                (0, 0, 1.0),
+                (0, 1, 2.0),
+                (1, 0, 3.0),
+                (2, 0, 5.0),
+                (3, 0, 6.0)
+            ]
+        );
+        assert_eq!(blocks.late_cells, 1);
     }
 
     #[test]

@@ -21,7 +21,7 @@ use calamine::Reader;
 use cradle_core::accounting::{Balance, RejectReason};
 use cradle_core::config::Config;
 use detect::{Format, TextEncoding};
-use grid::{SheetGrid, TextGrid};
+use grid::{Grid, SheetGrid, TextGrid};
 use output::RejectedRecord;
 pub use output::{ATTRIBUTES_SCHEMA, REJECTS_SCHEMA, Sink, SinkError};
 pub use products::{ConflictSummary, PRODUCTS_SCHEMA};
@@ -406,7 +406,8 @@ fn read_source(
     Ok(())
 }
 
-/// XLSX through the streaming reader (see [`grid::XlsxGrid`]).
+/// XLSX through the streaming reader, a block of rows at a time (see
+/// [`grid::XlsxBlocks`]): memory does not grow with the sheet's length.
 fn read_xlsx(
     rank: u32,
     source: &Source,
@@ -425,15 +426,71 @@ fn read_xlsx(
                 return Ok(());
             }
         };
-    let names = workbook.sheet_names();
-    for (sheet_index, name) in names.iter().enumerate() {
-        match grid::XlsxGrid::read(&mut workbook, name) {
-            Ok(grid) => read_sheet(&grid, rank, sheet_index, name, source, config, report, out)?,
-            Err(error) => unreadable_sheet(report, name, &error),
+    for (sheet_index, name) in workbook.sheet_names().iter().enumerate() {
+        let mut blocks = match grid::XlsxBlocks::new(&mut workbook, name) {
+            Ok(blocks) => blocks,
+            Err(error) => {
+                unreadable_sheet(report, name, &error);
+                continue;
+            }
+        };
+        let context = TableContext {
+            file_index: rank,
+            sheet_index: sheet_index as u32,
+            path: &source.path,
+            sheet: Some(name),
+            config,
+            overrides: config.overrides_for(&source.path, Some(name)).collect(),
+        };
+        let first = match blocks.next(table::lookahead_rows(&context), XLSX_BLOCK_CELLS) {
+            Ok(first) => first.unwrap_or_else(grid::XlsxGrid::empty),
+            Err(error) => {
+                unreadable_sheet(report, name, &error);
+                continue;
+            }
+        };
+        let mut table = table::TableReader::begin(&first, &context);
+        table.rows(&first, out)?;
+        let mut read_to = first.height();
+        drop(first);
+        let broken = loop {
+            match blocks.next(0, XLSX_BLOCK_CELLS) {
+                Ok(Some(block)) => {
+                    table.rows(&block, out)?;
+                    read_to = read_to.max(block.height());
+                }
+                Ok(None) => break None,
+                Err(error) => break Some(error),
+            }
+        };
+        let mut table = table.finish();
+        if blocks.late_cells > 0 {
+            table.warnings.push(format!(
+                "{} cells came after later rows in the file (rows out of order); their rows were read in parts",
+                blocks.late_cells
+            ));
+        }
+        report.warnings.extend(
+            table
+                .warnings
+                .iter()
+                .map(|w| format!("sheet `{name}`: {w}")),
+        );
+        report.sheets.push(table);
+        if let Some(error) = broken {
+            // Rows up to here are loaded and counted; the rest is unreadable.
+            unreadable_sheet(
+                report,
+                name,
+                &format!("{error} (after row {read_to}; the rows above it were loaded)"),
+            );
         }
     }
     Ok(())
 }
+
+/// Cells per block of an XLSX sheet: a few megabytes.
+const XLSX_BLOCK_CELLS: usize = 64 * 1024;
 
 /// One sheet of a workbook into the emitter and the file's report.
 #[allow(clippy::too_many_arguments)]

@@ -61,7 +61,7 @@ pub struct ColumnReport {
 }
 
 /// What the report says about one table.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct TableReport {
     pub sheet: Option<String>,
     /// 1-based line or row of the (last) header row.
@@ -183,278 +183,384 @@ struct Profile {
     point_decimals: u64,
 }
 
-/// Reads one table into the emitter and says what happened.
+/// Reads one whole table into the emitter and says what happened.
 pub fn process(
     grid: &dyn Grid,
     context: &TableContext<'_>,
     out: &mut Emitter<'_>,
 ) -> Result<TableReport, SinkError> {
-    let mut report = TableReport {
-        sheet: context.sheet.map(str::to_owned),
-        header_row: None,
-        header_rows: 0,
-        key_column: None,
-        layout: "wide",
-        decimal_separator: None,
-        products: 0,
-        balance: Balance::default(),
-        columns: Vec::new(),
-        warnings: Vec::new(),
-    };
-    let mut row_cells: Vec<Cell<'_>> = Vec::new();
-    let Some(header) = find_header(grid, context) else {
-        for row in 0..grid.height() {
+    let mut table = TableReader::begin(grid, context);
+    table.rows(grid, out)?;
+    Ok(table.finish())
+}
+
+/// Rows the first block of a table must hold: where its header can be
+/// and the rows profiled below it.
+pub fn lookahead_rows(context: &TableContext<'_>) -> usize {
+    let forced = context
+        .overrides
+        .iter()
+        .rev()
+        .find_map(|o| o.header_row)
+        .map_or(0, |row| row as usize);
+    HEADER_SEARCH_ROWS.max(forced) + PROFILE_ROWS + 2
+}
+
+/// A table read block by block: [`TableReader::begin`] on the first block
+/// (header, profiles, column mapping), [`TableReader::rows`] on every
+/// block, [`TableReader::finish`] for the report.
+pub struct TableReader<'c, 'a> {
+    context: &'c TableContext<'a>,
+    report: TableReport,
+    /// `None` when no header was found: every row is rejected.
+    plan: Option<Plan>,
+    /// Rows before this are structure (the header and above).
+    next_row: usize,
+    first_block: bool,
+    keys: HashSet<String, crate::products::FastHash>,
+    invalid_gtins: u64,
+}
+
+/// How the rows below the header are read.
+struct Plan {
+    header: Header,
+    columns: Vec<Column>,
+    decimal: DecimalSeparator,
+    long: Option<(usize, usize)>,
+    unit_column: Option<usize>,
+    track_conflicts: bool,
+}
+
+impl<'c, 'a> TableReader<'c, 'a> {
+    /// Finds the header and maps the columns from the first block.
+    pub fn begin(grid: &dyn Grid, context: &'c TableContext<'a>) -> TableReader<'c, 'a> {
+        let mut report = TableReport {
+            sheet: context.sheet.map(str::to_owned),
+            header_row: None,
+            header_rows: 0,
+            key_column: None,
+            layout: "wide",
+            decimal_separator: None,
+            products: 0,
+            balance: Balance::default(),
+            columns: Vec::new(),
+            warnings: Vec::new(),
+        };
+        let mut row_cells: Vec<Cell<'_>> = Vec::new();
+        let mut table = TableReader {
+            context,
+            report: TableReport::default(),
+            plan: None,
+            next_row: 0,
+            first_block: true,
+            keys: HashSet::default(),
+            invalid_gtins: 0,
+        };
+        let Some(header) = find_header(grid, context) else {
+            report.layout = "none";
+            table.report = report;
+            return table;
+        };
+
+        // Everything above and in the header is structure.
+        for row in 0..=header.row {
+            read_row(grid, row, &mut row_cells);
+            report.balance.header_cells +=
+                row_cells.iter().filter(|c| c.is_filled()).count() as u64;
+        }
+        report.balance.non_empty_cells = report.balance.header_cells;
+        report.header_row = Some(grid.location(header.row));
+        report.header_rows = if header.group_row.is_some() { 2 } else { 1 };
+        report.key_column = Some(header.display[header.key_column].clone());
+
+        let profiles = profile(grid, &header);
+        let decimal = decimal_separator(&profiles);
+        report.decimal_separator = Some(decimal.as_str());
+        let columns = map_columns(&header, &profiles, context, &mut report);
+
+        // Long format: a feature code, its value and unit per record.
+        let find = |names: &[&str]| {
+            (0..header.width).find(|&c| {
+                c != header.key_column
+                    && names
+                        .iter()
+                        .any(|n| normalize_header(n) == normalize_header(&header.names[c]))
+            })
+        };
+        let feature_column = find(FEATURE_CODE_HEADERS).or_else(|| {
+            (0..header.width).find(|&c| {
+                profiles[c].filled > 0 && profiles[c].etim_features * 10 >= profiles[c].filled * 9
+            })
+        });
+        let value_column = find(FEATURE_VALUE_HEADERS);
+        let unit_column = find(FEATURE_UNIT_HEADERS);
+        let long = match (feature_column, value_column) {
+            (Some(f), Some(v)) if profiles[f].etim_features * 2 >= profiles[f].filled => {
+                Some((f, v))
+            }
+            _ => None,
+        };
+        // Relations and other lists hold several records per product by design.
+        let names_other_articles = (0..header.width).any(|c| {
+            let name = normalize_header(&header.names[c]);
+            c != header.key_column
+                && [
+                    "artnr",
+                    "artikelnummer",
+                    "articleno",
+                    "beziehung",
+                    "relation",
+                    "relationtype",
+                ]
+                .iter()
+                .any(|hint| name.contains(hint))
+        });
+        let repeated_keys = names_other_articles || repeated_key_share(grid, &header) > 0.5;
+        report.layout = match (long, repeated_keys) {
+            (Some(_), _) => "long",
+            (None, true) => "list",
+            (None, false) => "wide",
+        };
+        let track_conflicts = report.layout == "wide";
+        table.next_row = header.row + 1;
+        table.report = report;
+        table.plan = Some(Plan {
+            header,
+            columns,
+            decimal,
+            long,
+            unit_column,
+            track_conflicts,
+        });
+        table
+    }
+
+    /// Reads the rows of one block (the first block: those below the header).
+    pub fn rows(&mut self, grid: &dyn Grid, out: &mut Emitter<'_>) -> Result<(), SinkError> {
+        let start = if self.first_block {
+            self.next_row.max(grid.first_row())
+        } else {
+            grid.first_row()
+        };
+        self.first_block = false;
+        let context = self.context;
+        let report = &mut self.report;
+        let mut row_cells: Vec<Cell<'_>> = Vec::new();
+        let Some(plan) = &self.plan else {
+            for row in start..grid.height() {
+                read_row(grid, row, &mut row_cells);
+                if row_cells.iter().any(Cell::is_filled) {
+                    reject(
+                        context,
+                        grid,
+                        row,
+                        RejectReason::NoKeyColumn,
+                        &row_cells,
+                        &mut report.balance,
+                        out,
+                    )?;
+                }
+            }
+            return Ok(());
+        };
+        let Plan {
+            header,
+            columns,
+            decimal,
+            long,
+            unit_column,
+            track_conflicts,
+        } = plan;
+        let (decimal, long, unit_column, track_conflicts) =
+            (*decimal, *long, *unit_column, *track_conflicts);
+        let keys = &mut self.keys;
+        let invalid_gtins = &mut self.invalid_gtins;
+        for row in start..grid.height() {
             read_row(grid, row, &mut row_cells);
             let filled = row_cells.iter().filter(|c| c.is_filled()).count() as u64;
-            if filled > 0 {
+            if filled == 0 {
+                continue;
+            }
+            let reason = if row_cells.iter().any(|c| c.text_len() > MAX_CELL_BYTES) {
+                Some(RejectReason::CellTooLarge)
+            } else if row_cells.iter().skip(header.width).any(Cell::is_filled) {
+                Some(RejectReason::TooManyFields)
+            } else if filled == 1 && header.width >= 2 {
+                Some(RejectReason::NotArticleRow)
+            } else if !row_cells
+                .get(header.key_column)
+                .is_some_and(Cell::is_filled)
+            {
+                Some(RejectReason::NoKey)
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
                 reject(
                     context,
                     grid,
                     row,
-                    RejectReason::NoKeyColumn,
+                    reason,
                     &row_cells,
                     &mut report.balance,
                     out,
                 )?;
-            }
-        }
-        if report.balance.rows > 0 {
-            report.warnings.push(format!(
-                "no article-number column found in the first {HEADER_SEARCH_ROWS} rows; all {} rows rejected\nhint: add `[[file]] match = \"{}\"{} key = \"<header>\"` to cradle.toml",
-                report.balance.rows,
-                context.path,
-                context.sheet.map(|s| format!(" sheet = \"{s}\"")).unwrap_or_default()
-            ));
-        }
-        report.layout = "none";
-        return Ok(report);
-    };
-
-    // Everything above and in the header is structure.
-    for row in 0..=header.row {
-        read_row(grid, row, &mut row_cells);
-        report.balance.header_cells += row_cells.iter().filter(|c| c.is_filled()).count() as u64;
-    }
-    report.balance.non_empty_cells = report.balance.header_cells;
-    report.header_row = Some(grid.location(header.row));
-    report.header_rows = if header.group_row.is_some() { 2 } else { 1 };
-    report.key_column = Some(header.display[header.key_column].clone());
-
-    let profiles = profile(grid, &header);
-    let decimal = decimal_separator(&profiles);
-    report.decimal_separator = Some(decimal.as_str());
-    let columns = map_columns(&header, &profiles, context, &mut report);
-
-    // Long format: a feature code, its value and unit per record.
-    let find = |names: &[&str]| {
-        (0..header.width).find(|&c| {
-            c != header.key_column
-                && names
-                    .iter()
-                    .any(|n| normalize_header(n) == normalize_header(&header.names[c]))
-        })
-    };
-    let feature_column = find(FEATURE_CODE_HEADERS).or_else(|| {
-        (0..header.width).find(|&c| {
-            profiles[c].filled > 0 && profiles[c].etim_features * 10 >= profiles[c].filled * 9
-        })
-    });
-    let value_column = find(FEATURE_VALUE_HEADERS);
-    let unit_column = find(FEATURE_UNIT_HEADERS);
-    let long = match (feature_column, value_column) {
-        (Some(f), Some(v)) if profiles[f].etim_features * 2 >= profiles[f].filled => Some((f, v)),
-        _ => None,
-    };
-    // Relations and other lists hold several records per product by design.
-    let names_other_articles = (0..header.width).any(|c| {
-        let name = normalize_header(&header.names[c]);
-        c != header.key_column
-            && [
-                "artnr",
-                "artikelnummer",
-                "articleno",
-                "beziehung",
-                "relation",
-                "relationtype",
-            ]
-            .iter()
-            .any(|hint| name.contains(hint))
-    });
-    let repeated_keys = names_other_articles || repeated_key_share(grid, &header) > 0.5;
-    report.layout = match (long, repeated_keys) {
-        (Some(_), _) => "long",
-        (None, true) => "list",
-        (None, false) => "wide",
-    };
-    let track_conflicts = report.layout == "wide";
-
-    let mut keys: HashSet<String, crate::products::FastHash> = HashSet::default();
-    let mut invalid_gtins = 0u64;
-    for row in header.row + 1..grid.height() {
-        read_row(grid, row, &mut row_cells);
-        let filled = row_cells.iter().filter(|c| c.is_filled()).count() as u64;
-        if filled == 0 {
-            continue;
-        }
-        let reason = if row_cells.iter().any(|c| c.text_len() > MAX_CELL_BYTES) {
-            Some(RejectReason::CellTooLarge)
-        } else if row_cells.iter().skip(header.width).any(Cell::is_filled) {
-            Some(RejectReason::TooManyFields)
-        } else if filled == 1 && header.width >= 2 {
-            Some(RejectReason::NotArticleRow)
-        } else if !row_cells
-            .get(header.key_column)
-            .is_some_and(Cell::is_filled)
-        {
-            Some(RejectReason::NoKey)
-        } else {
-            None
-        };
-        if let Some(reason) = reason {
-            reject(
-                context,
-                grid,
-                row,
-                reason,
-                &row_cells,
-                &mut report.balance,
-                out,
-            )?;
-            continue;
-        }
-        let key_text = row_cells[header.key_column].text();
-        let key = key_text.trim();
-        let location = grid.location(row);
-        let rank = Rank {
-            file: context.file_index,
-            sheet: context.sheet_index,
-            row: location,
-        };
-        // Look up before inserting: most records belong to a known product,
-        // and an owned key costs an allocation.
-        if !keys.contains(key) {
-            keys.insert(key.to_owned());
-        }
-        let mut grown = 0;
-        if !out.products.contains_key(key) {
-            out.products.insert(key.to_owned(), Default::default());
-            grown += key.len() + PRODUCT_BYTES;
-        }
-        let Some(product) = out.products.get_mut(key) else {
-            unreachable!("inserted above")
-        };
-        product.record();
-        let long_feature = long.map(|(f, _)| row_cells.get(f).map(Cell::text).unwrap_or_default());
-        let long_unit = unit_column
-            .and_then(|u| row_cells.get(u))
-            .filter(|c| c.is_filled())
-            .map(Cell::text);
-        let mut data_points = 0;
-        for (index, cell) in row_cells.iter().enumerate().take(header.width) {
-            if index == header.key_column || !cell.is_filled() {
                 continue;
             }
-            data_points += 1;
-            let column = &columns[index];
-            let original = cell.text();
-            let mut typed = value::Typed::default();
-            match cell {
-                Cell::Number(n) => typed.number = Some(*n),
-                Cell::Int(n) => typed.number = Some(*n as f64),
-                Cell::Bool(b) => typed.boolean = Some(*b),
-                Cell::Date(serial) => typed.date = Some(value::excel_serial_to_days(*serial)),
-                Cell::Text(text) => typed = value::parse(text, decimal),
-                Cell::Empty | Cell::Error(_) => {}
-            }
-            if column.boolean && typed.boolean.is_none() {
-                typed.boolean = match typed.number {
-                    Some(1.0) => Some(true),
-                    Some(0.0) => Some(false),
-                    _ => None,
-                };
-            }
-            let is_long_value = long.is_some_and(|(_, v)| v == index);
-            let attribute: &str = match (&long_feature, is_long_value) {
-                (Some(code), true) if !code.trim().is_empty() => code.trim(),
-                _ => &column.attribute,
+            let key_text = row_cells[header.key_column].text();
+            let key = key_text.trim();
+            let location = grid.location(row);
+            let rank = Rank {
+                file: context.file_index,
+                sheet: context.sheet_index,
+                row: location,
             };
-            let unit = typed
-                .unit
-                .or(if is_long_value {
-                    long_unit.as_deref().map(str::trim)
-                } else {
-                    None
-                })
-                .or(column.unit.as_deref());
-            if let Some(field) = column.field {
-                let value = match field.kind() {
-                    FieldKind::Number => typed.number.map(CanonicalValue::Number),
-                    FieldKind::Text if field == CanonicalField::Gtin => {
-                        let gtin = original.trim();
-                        if value::is_valid_gtin(gtin) {
-                            Some(CanonicalValue::Text(gtin.to_owned()))
-                        } else {
-                            invalid_gtins += 1;
-                            None
-                        }
-                    }
-                    FieldKind::Text if typed.no_value => None,
-                    FieldKind::Text => Some(CanonicalValue::Text(original.trim().to_owned())),
+            // Look up before inserting: most records belong to a known product,
+            // and an owned key costs an allocation.
+            if !keys.contains(key) {
+                keys.insert(key.to_owned());
+            }
+            let mut grown = 0;
+            if !out.products.contains_key(key) {
+                out.products.insert(key.to_owned(), Default::default());
+                grown += key.len() + PRODUCT_BYTES;
+            }
+            let Some(product) = out.products.get_mut(key) else {
+                unreachable!("inserted above")
+            };
+            product.record();
+            let long_feature =
+                long.map(|(f, _)| row_cells.get(f).map(Cell::text).unwrap_or_default());
+            let long_unit = unit_column
+                .and_then(|u| row_cells.get(u))
+                .filter(|c| c.is_filled())
+                .map(Cell::text);
+            let mut data_points = 0;
+            for (index, cell) in row_cells.iter().enumerate().take(header.width) {
+                if index == header.key_column || !cell.is_filled() {
+                    continue;
+                }
+                data_points += 1;
+                let column = &columns[index];
+                let original = cell.text();
+                let mut typed = value::Typed::default();
+                match cell {
+                    Cell::Number(n) => typed.number = Some(*n),
+                    Cell::Int(n) => typed.number = Some(*n as f64),
+                    Cell::Bool(b) => typed.boolean = Some(*b),
+                    Cell::Date(serial) => typed.date = Some(value::excel_serial_to_days(*serial)),
+                    Cell::Text(text) => typed = value::parse(text, decimal),
+                    Cell::Empty | Cell::Error(_) => {}
+                }
+                if column.boolean && typed.boolean.is_none() {
+                    typed.boolean = match typed.number {
+                        Some(1.0) => Some(true),
+                        Some(0.0) => Some(false),
+                        _ => None,
+                    };
+                }
+                let is_long_value = long.is_some_and(|(_, v)| v == index);
+                let attribute: &str = match (&long_feature, is_long_value) {
+                    (Some(code), true) if !code.trim().is_empty() => code.trim(),
+                    _ => &column.attribute,
                 };
-                if let Some(value) = value {
-                    grown += CANONICAL_BYTES
-                        + match &value {
-                            CanonicalValue::Text(text) => text.len(),
-                            CanonicalValue::Number(_) => 0,
-                        };
-                    product.canonical(field, value, rank);
+                let unit = typed
+                    .unit
+                    .or(if is_long_value {
+                        long_unit.as_deref().map(str::trim)
+                    } else {
+                        None
+                    })
+                    .or(column.unit.as_deref());
+                if let Some(field) = column.field {
+                    let value = match field.kind() {
+                        FieldKind::Number => typed.number.map(CanonicalValue::Number),
+                        FieldKind::Text if field == CanonicalField::Gtin => {
+                            let gtin = original.trim();
+                            if value::is_valid_gtin(gtin) {
+                                Some(CanonicalValue::Text(gtin.to_owned()))
+                            } else {
+                                *invalid_gtins += 1;
+                                None
+                            }
+                        }
+                        FieldKind::Text if typed.no_value => None,
+                        FieldKind::Text => Some(CanonicalValue::Text(original.trim().to_owned())),
+                    };
+                    if let Some(value) = value {
+                        grown += CANONICAL_BYTES
+                            + match &value {
+                                CanonicalValue::Text(text) => text.len(),
+                                CanonicalValue::Number(_) => 0,
+                            };
+                        product.canonical(field, value, rank);
+                    }
+                }
+                let attribute_hash = if std::ptr::eq(attribute, column.attribute.as_str()) {
+                    column.attribute_hash
+                } else {
+                    fnv1a(attribute.as_bytes())
+                };
+                product.attribute(
+                    attribute_hash,
+                    value_hash(&typed, unit, &original),
+                    track_conflicts,
+                );
+                if track_conflicts {
+                    grown += 8;
+                }
+                let value = AttributeValue {
+                    article_no: key,
+                    attribute,
+                    header: &column.display,
+                    field: column.field.map(CanonicalField::column),
+                    original: &original,
+                    number: typed.number,
+                    boolean: typed.boolean,
+                    date: typed.date,
+                    unit,
+                    no_value: typed.no_value,
+                    file: context.path,
+                    sheet: context.sheet,
+                    row: location,
+                    column: &column.letter,
+                };
+                // Fields, not a method: `product` still borrows `out.products`.
+                out.attributes.push(&value);
+                if out.attributes.len() >= BATCH_ROWS {
+                    out.sink.attributes(out.attributes.finish())?;
                 }
             }
-            let attribute_hash = if std::ptr::eq(attribute, column.attribute.as_str()) {
-                column.attribute_hash
-            } else {
-                fnv1a(attribute.as_bytes())
-            };
-            product.attribute(
-                attribute_hash,
-                value_hash(&typed, unit, &original),
-                track_conflicts,
-            );
-            if track_conflicts {
-                grown += 8;
-            }
-            let value = AttributeValue {
-                article_no: key,
-                attribute,
-                header: &column.display,
-                field: column.field.map(CanonicalField::column),
-                original: &original,
-                number: typed.number,
-                boolean: typed.boolean,
-                date: typed.date,
-                unit,
-                no_value: typed.no_value,
-                file: context.path,
-                sheet: context.sheet,
-                row: location,
-                column: &column.letter,
-            };
-            // Fields, not a method: `product` still borrows `out.products`.
-            out.attributes.push(&value);
-            if out.attributes.len() >= BATCH_ROWS {
-                out.sink.attributes(out.attributes.finish())?;
-            }
+            report.balance.load(data_points);
+            out.products_grew(grown)?;
         }
-        report.balance.load(data_points);
-        out.products_grew(grown)?;
+        Ok(())
     }
-    report.products = keys.len() as u64;
-    if invalid_gtins > 0 {
-        report.warnings.push(format!(
-            "{invalid_gtins} GTIN values have a wrong check digit or length; kept as attributes, not as the product's GTIN"
-        ));
+
+    /// The table's report, once every block was read.
+    pub fn finish(self) -> TableReport {
+        let mut report = self.report;
+        let context = self.context;
+        if self.plan.is_none() {
+            if report.balance.rows > 0 {
+                report.warnings.push(format!(
+                    "no article-number column found in the first {HEADER_SEARCH_ROWS} rows; all {} rows rejected\nhint: add `[[file]] match = \"{}\"{} key = \"<header>\"` to cradle.toml",
+                    report.balance.rows,
+                    context.path,
+                    context.sheet.map(|s| format!(" sheet = \"{s}\"")).unwrap_or_default()
+                ));
+            }
+            return report;
+        }
+        report.products = self.keys.len() as u64;
+        let invalid_gtins = self.invalid_gtins;
+        if invalid_gtins > 0 {
+            report.warnings.push(format!(
+                "{invalid_gtins} GTIN values have a wrong check digit or length; kept as attributes, not as the product's GTIN"
+            ));
+        }
+        report
     }
-    Ok(report)
 }
 
 fn read_row<'g>(grid: &'g dyn Grid, row: usize, cells: &mut Vec<Cell<'g>>) {

@@ -113,68 +113,146 @@ pub trait Grid: Sync {
     fn row_kind(&self) -> RowKind;
 }
 
-/// Delimited text, parsed into records.
+/// Delimited text: a block of records, their fields in one buffer (see
+/// [`TextBlocks`]).
 pub struct TextGrid {
-    records: Vec<csv::StringRecord>,
+    /// The index of the first record in the whole text.
+    first: usize,
+    /// Every field of the block, back to back.
+    data: String,
+    /// End of each field in `data`.
+    ends: Vec<usize>,
+    /// For each record, the range of `ends` it owns.
+    records: Vec<(usize, usize)>,
+    /// The line each record starts on.
     lines: Vec<u64>,
 }
 
 impl TextGrid {
+    /// The whole text as one block.
     pub fn parse(text: &str, delimiter: u8) -> Result<TextGrid, csv::Error> {
-        let mut reader = csv::ReaderBuilder::new()
+        let mut blocks = TextBlocks::new(text, delimiter);
+        Ok(blocks.next(0, usize::MAX)?.unwrap_or_else(TextGrid::empty))
+    }
+
+    pub fn empty() -> TextGrid {
+        TextGrid {
+            first: 0,
+            data: String::new(),
+            ends: Vec::new(),
+            records: Vec::new(),
+            lines: Vec::new(),
+        }
+    }
+
+    fn record(&self, row: usize) -> (usize, usize) {
+        self.records[row - self.first]
+    }
+}
+
+/// Splits delimited text into records a block at a time, so the records
+/// of a large file are never all held at once.
+pub struct TextBlocks<'t> {
+    text: &'t str,
+    reader: csv::Reader<&'t [u8]>,
+    record: csv::StringRecord,
+    records_read: usize,
+    /// Lines are counted from byte offsets: the reader skips blank lines
+    /// without counting them.
+    counted_to: usize,
+    line: u64,
+}
+
+impl<'t> TextBlocks<'t> {
+    pub fn new(text: &'t str, delimiter: u8) -> TextBlocks<'t> {
+        let reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(false)
             .flexible(true)
             .double_quote(true)
             .from_reader(text.as_bytes());
-        let mut records = Vec::new();
-        let mut lines = Vec::new();
-        let mut record = csv::StringRecord::new();
-        // The reader skips blank lines without counting them, so lines are
-        // counted here from byte offsets.
-        let bytes = text.as_bytes();
-        let (mut counted_to, mut line) = (0usize, 1u64);
-        while reader.read_record(&mut record)? {
-            let mut offset = record
+        TextBlocks {
+            text,
+            reader,
+            record: csv::StringRecord::new(),
+            records_read: 0,
+            counted_to: 0,
+            line: 1,
+        }
+    }
+
+    /// The next block: at least `min_rows` records from the start of the
+    /// text, and whole records until about `cells` fields are held.
+    /// `None` at the end of the text.
+    pub fn next(&mut self, min_rows: usize, cells: usize) -> Result<Option<TextGrid>, csv::Error> {
+        let mut block = TextGrid {
+            first: self.records_read,
+            ..TextGrid::empty()
+        };
+        let bytes = self.text.as_bytes();
+        while (self.records_read < min_rows || block.ends.len() < cells)
+            && self.reader.read_record(&mut self.record)?
+        {
+            let mut offset = self
+                .record
                 .position()
-                .map_or(counted_to, |p| p.byte() as usize)
+                .map_or(self.counted_to, |p| p.byte() as usize)
                 .min(bytes.len());
             // The position may point at the blank lines skipped before the record.
             while offset < bytes.len() && matches!(bytes[offset], b'\n' | b'\r') {
                 offset += 1;
             }
-            if offset > counted_to {
-                line += bytes[counted_to..offset]
+            if offset > self.counted_to {
+                self.line += bytes[self.counted_to..offset]
                     .iter()
                     .filter(|&&b| b == b'\n')
                     .count() as u64;
-                counted_to = offset;
+                self.counted_to = offset;
             }
-            lines.push(line);
-            records.push(std::mem::take(&mut record));
+            let start = block.ends.len();
+            for field in &self.record {
+                block.data.push_str(field);
+                block.ends.push(block.data.len());
+            }
+            block.records.push((start, block.ends.len()));
+            block.lines.push(self.line);
+            self.records_read += 1;
         }
-        Ok(TextGrid { records, lines })
+        Ok((!block.records.is_empty()).then_some(block))
     }
 }
 
 impl Grid for TextGrid {
     fn height(&self) -> usize {
-        self.records.len()
+        self.first + self.records.len()
+    }
+
+    fn first_row(&self) -> usize {
+        self.first
     }
 
     fn width(&self, row: usize) -> usize {
-        self.records[row].len()
+        let (start, end) = self.record(row);
+        end - start
     }
 
     fn cell(&self, row: usize, column: usize) -> Cell<'_> {
-        match self.records[row].get(column) {
-            Some(text) if !text.is_empty() => Cell::Text(text),
-            _ => Cell::Empty,
+        let (start, end) = self.record(row);
+        let field = start + column;
+        if field >= end {
+            return Cell::Empty;
+        }
+        let from = field
+            .checked_sub(1)
+            .map_or(0, |previous| self.ends[previous]);
+        match &self.data[from..self.ends[field]] {
+            "" => Cell::Empty,
+            text => Cell::Text(text),
         }
     }
 
     fn location(&self, row: usize) -> u64 {
-        self.lines[row]
+        self.lines[row - self.first]
     }
 
     fn row_kind(&self) -> RowKind {
@@ -641,6 +719,38 @@ mod tests {
             ]
         );
         assert_eq!(blocks.late_cells, 1);
+    }
+
+    #[test]
+    fn text_blocks_hold_whole_records_and_keep_lines() {
+        let text = "h1;h2\n\na;\"x\ny\"\nb;2;extra\n\n\nc\n;d\n";
+        let whole = TextGrid::parse(text, b';').unwrap();
+        let rows = |grid: &TextGrid| -> Vec<(u64, Vec<String>)> {
+            (grid.first_row()..grid.height())
+                .map(|row| {
+                    let cells = (0..grid.width(row))
+                        .map(|column| grid.cell(row, column).text().into_owned())
+                        .collect();
+                    (grid.location(row), cells)
+                })
+                .collect()
+        };
+        let expected = rows(&whole);
+        assert_eq!(expected.len(), 5);
+        assert_eq!(expected[1].0, 3, "after a blank line");
+        assert_eq!(expected[2].0, 5, "after a quoted newline");
+        assert_eq!(expected[3].0, 8, "after two blank lines");
+        assert_eq!(expected[4].1, ["", "d"]);
+        // Two records at least, then one field per block: every record whole.
+        let mut blocks = TextBlocks::new(text, b';');
+        let first = blocks.next(2, 1).unwrap().unwrap();
+        assert_eq!((first.first_row(), first.height()), (0, 2));
+        let mut seen = rows(&first);
+        while let Some(block) = blocks.next(0, 1).unwrap() {
+            assert_eq!(block.height() - block.first_row(), 1);
+            seen.extend(rows(&block));
+        }
+        assert_eq!(seen, expected);
     }
 
     #[test]

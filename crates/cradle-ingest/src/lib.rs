@@ -21,11 +21,10 @@ use calamine::Reader;
 use cradle_core::accounting::{Balance, RejectReason};
 use cradle_core::config::Config;
 use detect::{Format, TextEncoding};
-use grid::{Grid, SheetGrid, TextGrid};
+use grid::{Grid, SheetGrid, TextBlocks, TextGrid};
 use output::RejectedRecord;
 pub use output::{ATTRIBUTES_SCHEMA, REJECTS_SCHEMA, Sink, SinkError};
 pub use products::{ConflictSummary, PRODUCTS_SCHEMA};
-use rayon::prelude::*;
 use runs::Runs;
 pub use runs::{MemoryBudget, ProductHashes};
 use serde::Serialize;
@@ -187,18 +186,36 @@ pub fn ingest(
         .sum();
     progress.begin(found.len(), total_bytes);
     let runs = Runs::new(options.scratch_dir.clone(), options.budget);
-    // Large files first, so the last worker does not start a big file alone.
+    // Largest first, taken from one queue: a worker that finishes takes
+    // the next largest file, so no big file starts late and runs alone
+    // at the end (a parallel iterator would split the list in halves).
     let mut order: Vec<usize> = (0..found.len()).collect();
     order
         .sort_by_key(|&i| std::cmp::Reverse(std::fs::metadata(&found[i].1).map_or(0, |m| m.len())));
-    let results: Vec<(usize, Result<Vec<FileReport>, SinkError>)> = order
-        .into_par_iter()
-        .map(|index| {
-            let (relative, path) = &found[index];
-            let reports = ingest_file(index as u32, relative, path, options, sink, &runs, progress);
-            (index, reports)
-        })
-        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(Vec::with_capacity(found.len()));
+    rayon::scope(|scope| {
+        for _ in 0..rayon::current_num_threads().min(found.len()) {
+            scope.spawn(|_| {
+                loop {
+                    let taken = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&index) = order.get(taken) else {
+                        break;
+                    };
+                    let (relative, path) = &found[index];
+                    let reports =
+                        ingest_file(index as u32, relative, path, options, sink, &runs, progress);
+                    results
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .push((index, reports));
+                }
+            });
+        }
+    });
+    let results = results
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let mut files = Vec::new();
     let mut sorted = results;
     sorted.sort_by_key(|(index, _)| *index);
@@ -350,14 +367,6 @@ fn read_source(
             } else {
                 (delimiter as char).to_string()
             });
-            let grid = match TextGrid::parse(&text, delimiter) {
-                Ok(grid) => grid,
-                Err(error) => {
-                    report.kind = "error";
-                    report.error = Some(format!("cannot split the text into records: {error}"));
-                    return Ok(());
-                }
-            };
             let context = TableContext {
                 file_index: rank,
                 sheet_index: 0,
@@ -366,9 +375,24 @@ fn read_source(
                 config,
                 overrides,
             };
-            let table = table::process(&grid, &context, out)?;
+            let mut blocks = TextBlocks::new(&text, delimiter);
+            let first = match blocks.next(table::lookahead_rows(&context), BLOCK_CELLS) {
+                Ok(first) => first.unwrap_or_else(TextGrid::empty),
+                Err(error) => {
+                    report.kind = "error";
+                    report.error = Some(format!("cannot split the text into records: {error}"));
+                    return Ok(());
+                }
+            };
+            let (table, broken) =
+                read_blocks(&context, first, || blocks.next(0, BLOCK_CELLS), out)?;
             report.warnings.extend(table.warnings.iter().cloned());
             report.sheets.push(table);
+            if let Some((error, line)) = broken {
+                report.error = Some(format!(
+                    "cannot split the text into records after line {line}: {error}; the records above it were loaded"
+                ));
+            }
         }
         Format::Workbook => {
             report.encoding = Some("binary");
@@ -442,28 +466,15 @@ fn read_xlsx(
             config,
             overrides: config.overrides_for(&source.path, Some(name)).collect(),
         };
-        let first = match blocks.next(table::lookahead_rows(&context), XLSX_BLOCK_CELLS) {
+        let first = match blocks.next(table::lookahead_rows(&context), BLOCK_CELLS) {
             Ok(first) => first.unwrap_or_else(grid::XlsxGrid::empty),
             Err(error) => {
                 unreadable_sheet(report, name, &error);
                 continue;
             }
         };
-        let mut table = table::TableReader::begin(&first, &context);
-        table.rows(&first, out)?;
-        let mut read_to = first.height();
-        drop(first);
-        let broken = loop {
-            match blocks.next(0, XLSX_BLOCK_CELLS) {
-                Ok(Some(block)) => {
-                    table.rows(&block, out)?;
-                    read_to = read_to.max(block.height());
-                }
-                Ok(None) => break None,
-                Err(error) => break Some(error),
-            }
-        };
-        let mut table = table.finish();
+        let (mut table, broken) =
+            read_blocks(&context, first, || blocks.next(0, BLOCK_CELLS), out)?;
         if blocks.late_cells > 0 {
             table.warnings.push(format!(
                 "{} cells came after later rows in the file (rows out of order); their rows were read in parts",
@@ -477,20 +488,49 @@ fn read_xlsx(
                 .map(|w| format!("sheet `{name}`: {w}")),
         );
         report.sheets.push(table);
-        if let Some(error) = broken {
-            // Rows up to here are loaded and counted; the rest is unreadable.
+        if let Some((error, row)) = broken {
             unreadable_sheet(
                 report,
                 name,
-                &format!("{error} (after row {read_to}; the rows above it were loaded)"),
+                &format!("{error} (after row {row}; the rows above it were loaded)"),
             );
         }
     }
     Ok(())
 }
 
-/// Cells per block of an XLSX sheet: a few megabytes.
-const XLSX_BLOCK_CELLS: usize = 64 * 1024;
+/// Cells per block of a table: a few megabytes.
+const BLOCK_CELLS: usize = 64 * 1024;
+
+/// Reads a table block by block, starting with `first` (which holds the
+/// header look-ahead). Returns the table's report and, when a later block
+/// could not be read, the error and the last row or line read before it:
+/// everything above it is loaded and counted.
+fn read_blocks<G: Grid, E>(
+    context: &TableContext<'_>,
+    first: G,
+    mut next: impl FnMut() -> Result<Option<G>, E>,
+    out: &mut Emitter<'_>,
+) -> Result<(table::TableReport, Option<(E, u64)>), SinkError> {
+    let mut table = table::TableReader::begin(&first, context);
+    table.rows(&first, out)?;
+    let last = |block: &G| {
+        (block.height() > block.first_row()).then(|| block.location(block.height() - 1))
+    };
+    let mut read_to = last(&first).unwrap_or(0);
+    drop(first);
+    let broken = loop {
+        match next() {
+            Ok(Some(block)) => {
+                table.rows(&block, out)?;
+                read_to = read_to.max(last(&block).unwrap_or(0));
+            }
+            Ok(None) => break None,
+            Err(error) => break Some((error, read_to)),
+        }
+    };
+    Ok((table.finish(), broken))
+}
 
 /// One sheet of a workbook into the emitter and the file's report.
 #[allow(clippy::too_many_arguments)]

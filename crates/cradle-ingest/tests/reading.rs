@@ -384,6 +384,21 @@ fn product_state_moved_to_scratch_gives_the_same_products() {
     assert_eq!(a, b);
     let keys = a.column(0).as_any().downcast_ref::<StringArray>().unwrap();
     assert!((1..keys.len()).all(|i| keys.value(i - 1) < keys.value(i)));
+
+    // Some runs in memory, the rest on disk.
+    let options = IngestOptions {
+        budget: cradle_ingest::MemoryBudget {
+            products_per_file: 2_000,
+            runs_in_memory: 40_000,
+        },
+        ..options
+    };
+    let mixed = Memory::default();
+    let outcome = ingest(&[dir.path().to_path_buf()], &options, &mixed, &Silent).unwrap();
+    assert!(outcome.scratch_runs > 50, "{} runs", outcome.scratch_runs);
+    assert_eq!(outcome.product_hashes, whole.product_hashes);
+    assert_eq!(mixed.products(), a);
+
     let left: Vec<_> = std::fs::read_dir(scratch.path().join("runs"))
         .unwrap()
         .collect();

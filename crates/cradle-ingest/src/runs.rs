@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -30,6 +30,10 @@ pub struct MemoryBudget {
     /// Bytes of finished runs kept in memory; beyond this, runs go to the
     /// scratch folder (when there is one).
     pub runs_in_memory: usize,
+    /// Run files that may exist at once; when they are this many, they are
+    /// merged into one (each open run file costs a file handle and a read
+    /// buffer while merging).
+    pub run_files: usize,
 }
 
 impl Default for MemoryBudget {
@@ -37,6 +41,7 @@ impl Default for MemoryBudget {
         MemoryBudget {
             products_per_file: 48 << 20,
             runs_in_memory: 160 << 20,
+            run_files: 128,
         }
     }
 }
@@ -44,6 +49,9 @@ impl Default for MemoryBudget {
 /// One entry in every this many gets an index entry, to start merging a
 /// key range in the middle of a run.
 const INDEX_EVERY: usize = 256;
+
+/// Run files open at once while merging (over all ranges in flight).
+const MAX_OPEN_RUNS: usize = 512;
 
 /// Every article number, in order, with its content hash.
 pub type ProductHashes = Vec<(Box<str>, u64)>;
@@ -128,19 +136,39 @@ impl Runs {
                 let written = std::fs::create_dir_all(path.parent().unwrap_or(&path))
                     .and_then(|()| std::fs::write(&path, &data));
                 if let Err(error) = written {
-                    return Err(std::io::Error::new(
-                        error.kind(),
-                        format!(
-                            "cannot move product state to {}: {error}\nhint: free disk space there; ingest needs about as much scratch space as the delivery's size",
-                            path.display()
-                        ),
-                    ));
+                    return Err(spill_error(&path, error));
                 }
                 RunData::File(path)
             }
             None => RunData::Memory(data),
         };
-        self.lock().runs.push(Run { data, index, bytes });
+        let compaction = {
+            let mut stored = self.lock();
+            stored.runs.push(Run { data, index, bytes });
+            let on_disk = stored
+                .runs
+                .iter()
+                .filter(|run| matches!(run.data, RunData::File(_)))
+                .count();
+            match &self.scratch {
+                Some(dir) if on_disk >= self.budget.run_files.max(2) => {
+                    let (files, memory): (Vec<Run>, Vec<Run>) = std::mem::take(&mut stored.runs)
+                        .into_iter()
+                        .partition(|run| matches!(run.data, RunData::File(_)));
+                    stored.runs = memory;
+                    stored.files += 1;
+                    Some((files, dir.join(format!("products-{:05}.run", stored.files))))
+                }
+                _ => None,
+            }
+        };
+        // Merged outside the lock: the other workers go on adding runs.
+        if let Some((files, path)) = compaction {
+            let merged = compact(&files, path).map_err(|error| {
+                std::io::Error::other(format!("merging runs of product state failed: {error}"))
+            })?;
+            self.lock().runs.push(merged);
+        }
         Ok(())
     }
 
@@ -167,6 +195,15 @@ impl Runs {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let runs = stored.runs;
         let ranges = key_ranges(&runs, rayon::current_num_threads() * 8);
+        // Every range being merged opens every run file: keep the open
+        // files well under the usual limit of 1024.
+        let files = runs
+            .iter()
+            .filter(|run| matches!(run.data, RunData::File(_)))
+            .count();
+        let at_once = rayon::current_num_threads()
+            .min(MAX_OPEN_RUNS / files.max(1))
+            .max(1);
         let mut merged = Merged {
             hashes: Vec::new(),
             conflicts: ConflictSummary::default(),
@@ -174,7 +211,7 @@ impl Runs {
         // A few ranges at a time, one per core, so only their batches wait
         // in memory before going out in order.
         let result = (|| {
-            for group in ranges.chunks(rayon::current_num_threads().max(1)) {
+            for group in ranges.chunks(at_once) {
                 let parts: Vec<Result<Part, crate::SinkError>> = group
                     .par_iter()
                     .map(|(from, to)| merge_range(&runs, from.as_deref(), to.as_deref()))
@@ -276,8 +313,12 @@ fn open<'r>(
     let source: Box<dyn Read + Send> = match &run.data {
         RunData::Memory(bytes) => Box::new(&bytes[start as usize..]),
         RunData::File(path) => {
-            let mut file = File::open(path)
-                .map_err(|e| format!("cannot read product state {}: {e}", path.display()))?;
+            let mut file = File::open(path).map_err(|e| {
+                format!(
+                    "cannot read product state {}: {e}\nhint: if too many files are open, raise the limit (`ulimit -n 4096`) and run the ingest again",
+                    path.display()
+                )
+            })?;
             file.seek(SeekFrom::Start(start))?;
             Box::new(BufReader::with_capacity(64 * 1024, file))
         }
@@ -295,6 +336,34 @@ fn merge_range(
     from: Option<&str>,
     to: Option<&str>,
 ) -> Result<Part, crate::SinkError> {
+    let mut part = Part {
+        batches: Vec::new(),
+        hashes: Vec::new(),
+        conflicts: ConflictSummary::default(),
+    };
+    let mut batch = ProductBatch::new();
+    merge_runs(runs, from, to, |key, mut state| {
+        let hash = batch.push(&key, &mut state, &mut part.conflicts);
+        part.hashes.push((key.into_boxed_str(), hash));
+        if batch.len() >= BATCH_ROWS {
+            part.batches.push(batch.finish());
+        }
+        Ok(())
+    })?;
+    if batch.len() > 0 {
+        part.batches.push(batch.finish());
+    }
+    Ok(part)
+}
+
+/// Hands every product with an article number in `[from, to)` to `each`,
+/// in order, its states from all runs merged into one.
+fn merge_runs(
+    runs: &[Run],
+    from: Option<&str>,
+    to: Option<&str>,
+    mut each: impl FnMut(String, ProductState) -> Result<(), crate::SinkError>,
+) -> Result<(), crate::SinkError> {
     let mut cursors = Vec::with_capacity(runs.len());
     let mut current: Vec<Option<ProductState>> = Vec::with_capacity(runs.len());
     let mut heap = BinaryHeap::new();
@@ -315,12 +384,6 @@ fn merge_range(
         }
         cursors.push(cursor);
     }
-    let mut part = Part {
-        batches: Vec::new(),
-        hashes: Vec::new(),
-        conflicts: ConflictSummary::default(),
-    };
-    let mut batch = ProductBatch::new();
     let mut advance = |position: usize,
                        heap: &mut BinaryHeap<Reverse<(String, usize)>>,
                        current: &mut Vec<Option<ProductState>>|
@@ -340,14 +403,135 @@ fn merge_range(
             };
             state.merge(advance(other, &mut heap, &mut current)?);
         }
-        let hash = batch.push(&key, &mut state, &mut part.conflicts);
-        part.hashes.push((key.into_boxed_str(), hash));
-        if batch.len() >= BATCH_ROWS {
-            part.batches.push(batch.finish());
+        each(key, state)?;
+    }
+    Ok(())
+}
+
+/// Merges run files into one, so no more than a few hundred are ever open
+/// at once; the merged files are removed.
+fn compact(runs: &[Run], path: PathBuf) -> Result<Run, crate::SinkError> {
+    let failed = |error: std::io::Error| spill_error(&path, error);
+    let mut file = BufWriter::with_capacity(256 * 1024, File::create(&path).map_err(failed)?);
+    let mut index = Vec::new();
+    let (mut entries, mut bytes) = (0usize, 0u64);
+    let mut buffer = Vec::new();
+    merge_runs(runs, None, None, |key, state| {
+        if entries % INDEX_EVERY == 0 {
+            index.push((Box::from(key.as_str()), bytes));
+        }
+        entries += 1;
+        buffer.clear();
+        state.encode(&key, &mut buffer);
+        file.write_all(&buffer).map_err(failed)?;
+        bytes += buffer.len() as u64;
+        Ok(())
+    })?;
+    file.flush().map_err(failed)?;
+    for run in runs {
+        if let RunData::File(old) = &run.data {
+            let _ = std::fs::remove_file(old);
         }
     }
-    if batch.len() > 0 {
-        part.batches.push(batch.finish());
+    Ok(Run {
+        data: RunData::File(path),
+        index,
+        bytes,
+    })
+}
+
+fn spill_error(path: &std::path::Path, error: std::io::Error) -> std::io::Error {
+    std::io::Error::new(
+        error.kind(),
+        format!(
+            "cannot move product state to {}: {error}\nhint: free disk space there; ingest needs about as much scratch space as the delivery's size",
+            path.display()
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::products::{CanonicalValue, Rank};
+    use cradle_core::fields::CanonicalField;
+
+    /// Products `first..first + count`, each with a record, an attribute
+    /// and a name ranked by `file`.
+    fn products(first: usize, count: usize, file: u32) -> ProductMap {
+        let mut map = ProductMap::default();
+        for n in first..first + count {
+            let state = map.entry(format!("A-{n:06}")).or_default();
+            state.record();
+            state.attribute(7, n as u64 + u64::from(file), true);
+            state.canonical(
+                CanonicalField::NameDe,
+                CanonicalValue::Text(format!("name {n} from {file}")),
+                Rank {
+                    file,
+                    sheet: 0,
+                    row: n as u64,
+                },
+            );
+        }
+        map
     }
-    Ok(part)
+
+    fn merged(runs: Runs) -> (ProductHashes, Vec<RecordBatch>, ConflictSummary) {
+        let mut batches = Vec::new();
+        let merged = runs
+            .merge(&mut |batch| {
+                batches.push(batch);
+                Ok(())
+            })
+            .unwrap();
+        (merged.hashes, batches, merged.conflicts)
+    }
+
+    #[test]
+    fn run_files_are_merged_in_passes_without_changing_the_result() {
+        let scratch = tempfile::tempdir().unwrap();
+        let add_all = |runs: &Runs| {
+            for file in 0..20u32 {
+                let mut map = products(file as usize * 50, 400, file);
+                runs.add(&mut map).unwrap();
+                assert!(map.is_empty());
+            }
+        };
+        let in_memory = Runs::new(None, MemoryBudget::default());
+        add_all(&in_memory);
+        let budget = MemoryBudget {
+            products_per_file: 1,
+            runs_in_memory: 0,
+            run_files: 4,
+        };
+        let on_disk = Runs::new(Some(scratch.path().to_path_buf()), budget);
+        add_all(&on_disk);
+        let files = |runs: &Runs| {
+            runs.lock()
+                .runs
+                .iter()
+                .filter(|run| matches!(run.data, RunData::File(_)))
+                .count()
+        };
+        assert!(files(&on_disk) < 4, "{} run files", files(&on_disk));
+        assert_eq!(
+            std::fs::read_dir(scratch.path()).unwrap().count(),
+            files(&on_disk)
+        );
+        assert!(on_disk.spilled() > 20, "compactions count as runs written");
+
+        let (hashes, batches, conflicts) = merged(in_memory);
+        let (disk_hashes, disk_batches, disk_conflicts) = merged(on_disk);
+        assert_eq!(hashes.len(), 19 * 50 + 400);
+        assert_eq!(hashes, disk_hashes);
+        let rows = |batches: &[RecordBatch]| {
+            arrow_select::concat::concat_batches(&crate::PRODUCTS_SCHEMA, batches).unwrap()
+        };
+        assert_eq!(rows(&batches), rows(&disk_batches));
+        // Products in several files have one attribute with several values.
+        assert!(conflicts.products > 0);
+        assert_eq!(conflicts.products, disk_conflicts.products);
+        assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0);
+    }
 }

@@ -94,7 +94,7 @@ proptest! {
             .sum();
         let mut results = Vec::new();
         // Forward, backward, and backward with product state moved to
-        // disk after every few products.
+        // disk after every few products (and run files merged in passes).
         for (reverse, spill) in [(false, false), (true, false), (true, true)] {
             let dir = tempfile::tempdir().unwrap();
             for (index, (width, rows)) in tables.iter().enumerate() {
@@ -107,7 +107,7 @@ proptest! {
             let mut options = IngestOptions::new(&config);
             if spill {
                 options.scratch_dir = Some(scratch.path().to_path_buf());
-                options.budget = MemoryBudget { products_per_file: 300, runs_in_memory: 0 };
+                options.budget = MemoryBudget { products_per_file: 300, runs_in_memory: 0, run_files: 3 };
             }
             let delivery = [dir.path().to_path_buf()];
             let outcome = ingest(&delivery, &options, &sink, &Silent).unwrap();

@@ -363,10 +363,12 @@ fn product_state_moved_to_scratch_gives_the_same_products() {
     let scratch = tempfile::tempdir().unwrap();
     let options = IngestOptions {
         scratch_dir: Some(scratch.path().join("runs")),
-        // A run every few products, and every run to disk.
+        // A run every few products, every run to disk, and run files
+        // merged whenever there are eight.
         budget: cradle_ingest::MemoryBudget {
             products_per_file: 2_000,
             runs_in_memory: 0,
+            run_files: 8,
         },
         ..IngestOptions::new(&config)
     };
@@ -390,6 +392,7 @@ fn product_state_moved_to_scratch_gives_the_same_products() {
         budget: cradle_ingest::MemoryBudget {
             products_per_file: 2_000,
             runs_in_memory: 40_000,
+            run_files: 1_000,
         },
         ..options
     };

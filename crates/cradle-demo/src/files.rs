@@ -725,45 +725,49 @@ fn prices_chf(d: &mut Delivery, items: &[&Product]) -> Result<(), DemoError> {
     let items = subset(d, items, 302, 0.5);
     let mut workbook = workbook();
     let mut rng = Rng::derive(d.seed, 302);
-    let table = sheet(d, &mut workbook, path, "CH", |table| {
-        table.title("Luxwerk (Schweiz) AG – Preisliste CHF 2026")?;
-        table.header(
-            &[
-                "Artikel-Nr.",
-                "Preis CHF",
-                "Preiseinheit CH",
-                "MWST-Code",
-                "VOC/VRG-Gebühr",
-            ],
-            0,
-        )?;
-        emit(
-            table,
-            &items,
-            0,
-            &Mess::some(items.len()),
-            &mut rng,
-            |p, rng| {
-                vec![vec![
-                    t(&p.key),
-                    if rng.chance(0.1) {
-                        t(price(p.price_chf, '.'))
-                    } else {
-                        Cell::Number(p.price_chf)
-                    },
-                    t("1 Stk"),
-                    t("N8.1"),
-                    if p.luminaire() {
-                        t(format!("{:.2}", 0.5 + (p.weight * 0.3).round() / 10.0))
-                    } else {
-                        Cell::Empty
-                    },
-                ]]
-            },
-        )?;
-        footer(table, items.len())
-    })?;
-    save_xlsx(d, workbook, path, "prices", vec![table])
+    let mut tables = Vec::new();
+    for (part, chunk) in items.chunks(MAX_SHEET_ROWS).enumerate() {
+        let name = sheet_part_name("CH", part);
+        tables.push(sheet(d, &mut workbook, path, &name, |table| {
+            table.title("Luxwerk (Schweiz) AG – Preisliste CHF 2026")?;
+            table.header(
+                &[
+                    "Artikel-Nr.",
+                    "Preis CHF",
+                    "Preiseinheit CH",
+                    "MWST-Code",
+                    "VOC/VRG-Gebühr",
+                ],
+                0,
+            )?;
+            emit(
+                table,
+                chunk,
+                0,
+                &Mess::some(chunk.len()),
+                &mut rng,
+                |p, rng| {
+                    vec![vec![
+                        t(&p.key),
+                        if rng.chance(0.1) {
+                            t(price(p.price_chf, '.'))
+                        } else {
+                            Cell::Number(p.price_chf)
+                        },
+                        t("1 Stk"),
+                        t("N8.1"),
+                        if p.luminaire() {
+                            t(format!("{:.2}", 0.5 + (p.weight * 0.3).round() / 10.0))
+                        } else {
+                            Cell::Empty
+                        },
+                    ]]
+                },
+            )?;
+            footer(table, chunk.len())
+        })?);
+    }
+    save_xlsx(d, workbook, path, "prices", tables)
 }
 
 fn logistics(d: &mut Delivery, items: &[&Product]) -> Result<(), DemoError> {
@@ -971,48 +975,57 @@ fn etim_luminaires(d: &mut Delivery, items: &[&Product]) -> Result<(), DemoError
         } else {
             spec.etim.to_owned()
         };
-        tables.push(sheet(d, &mut workbook, path, &name, |table| {
-            table.title(&format!("ETIM 10.0 – {} ({})", spec.de, spec.etim))?;
-            table.header(
-                &[
-                    "Artikelnummer",
-                    "Merkmal",
-                    "Merkmalsbezeichnung",
-                    "Wert",
-                    "Einheit",
-                ],
-                0,
-            )?;
-            emit(
-                table,
-                &of_family,
-                0,
-                &Mess::some(of_family.len()),
-                &mut rng,
-                |p, rng| {
-                    features(p)
-                        .into_iter()
-                        .take(3)
-                        .map(|(code, name, unit, text, number)| {
-                            vec![
-                                t(&p.key),
-                                t(code),
-                                t(name),
-                                match number {
-                                    Some(n) if !rng.chance(0.1) => Cell::Number(n),
-                                    _ => t(text),
-                                },
-                                if unit.is_empty() {
-                                    Cell::Empty
-                                } else {
-                                    t(unit)
-                                },
-                            ]
-                        })
-                        .collect()
-                },
-            )
-        })?);
+        // Up to three rows per product: a long family continues on the
+        // next sheet before Excel's row limit.
+        let empty: &[&Product] = &[];
+        let chunks = of_family
+            .chunks(MAX_SHEET_ROWS / 3)
+            .chain(of_family.is_empty().then_some(empty));
+        for (part, chunk) in chunks.enumerate() {
+            let name = sheet_part_name(&name, part);
+            tables.push(sheet(d, &mut workbook, path, &name, |table| {
+                table.title(&format!("ETIM 10.0 – {} ({})", spec.de, spec.etim))?;
+                table.header(
+                    &[
+                        "Artikelnummer",
+                        "Merkmal",
+                        "Merkmalsbezeichnung",
+                        "Wert",
+                        "Einheit",
+                    ],
+                    0,
+                )?;
+                emit(
+                    table,
+                    chunk,
+                    0,
+                    &Mess::some(chunk.len()),
+                    &mut rng,
+                    |p, rng| {
+                        features(p)
+                            .into_iter()
+                            .take(3)
+                            .map(|(code, name, unit, text, number)| {
+                                vec![
+                                    t(&p.key),
+                                    t(code),
+                                    t(name),
+                                    match number {
+                                        Some(n) if !rng.chance(0.1) => Cell::Number(n),
+                                        _ => t(text),
+                                    },
+                                    if unit.is_empty() {
+                                        Cell::Empty
+                                    } else {
+                                        t(unit)
+                                    },
+                                ]
+                            })
+                            .collect()
+                    },
+                )
+            })?);
+        }
     }
     save_xlsx(d, workbook, path, "etim_features", tables)
 }

@@ -600,9 +600,13 @@ mod tests {
         cursor.into_inner()
     }
 
-    fn read(bytes: &[u8]) -> Vec<Vec<Cell<'static>>> {
-        let mut xlsx: calamine::Xlsx<_> =
-            calamine::Reader::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    /// The workbook of one-sheet test cells (see [`workbook`]).
+    fn open(cells: &[(&str, f64)]) -> calamine::Xlsx<std::io::Cursor<Vec<u8>>> {
+        calamine::Reader::new(std::io::Cursor::new(workbook(cells))).unwrap()
+    }
+
+    fn read(cells: &[(&str, f64)]) -> Vec<Vec<Cell<'static>>> {
+        let mut xlsx = open(cells);
         let grid = XlsxGrid::read(&mut xlsx, "S").unwrap();
         (0..grid.height())
             .map(|row| {
@@ -621,7 +625,7 @@ mod tests {
     #[test]
     fn sheet_cells_in_and_out_of_order_give_the_same_grid() {
         let ordered = [("A1", 1.0), ("C1", 3.0), ("B3", 5.0), ("A4", 6.0)];
-        let expected = read(&workbook(&ordered));
+        let expected = read(&ordered);
         let n = |v: f64| match expected[0][0] {
             Cell::Int(_) => Cell::Int(v as i64),
             _ => Cell::Number(v),
@@ -636,9 +640,9 @@ mod tests {
             ]
         );
         let shuffled = [("B3", 5.0), ("A1", 1.0), ("A4", 6.0), ("C1", 3.0)];
-        assert_eq!(read(&workbook(&shuffled)), expected);
+        assert_eq!(read(&shuffled), expected);
         let late = [("A1", 1.0), ("C1", 3.0), ("A4", 6.0), ("B3", 5.0)];
-        assert_eq!(read(&workbook(&late)), expected);
+        assert_eq!(read(&late), expected);
     }
 
     fn cells_of(grid: &XlsxGrid<'_>) -> Vec<(usize, usize, f64)> {
@@ -666,9 +670,7 @@ mod tests {
             ("A4", 6.0),
             ("B4", 7.0),
         ];
-        let bytes = workbook(&ordered);
-        let mut xlsx: calamine::Xlsx<_> =
-            calamine::Reader::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut xlsx = open(&ordered);
         let mut blocks = XlsxBlocks::new(&mut xlsx, "S").unwrap();
         // At least 3 cells, cut only where a row begins: rows 1 and 2.
         let first = blocks.next(1, 3).unwrap().unwrap();
@@ -684,9 +686,7 @@ mod tests {
         assert_eq!(blocks.late_cells, 0);
 
         // The header look-ahead wins over the block size.
-        let bytes = workbook(&ordered);
-        let mut xlsx: calamine::Xlsx<_> =
-            calamine::Reader::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut xlsx = open(&ordered);
         let mut blocks = XlsxBlocks::new(&mut xlsx, "S").unwrap();
         let first = blocks.next(3, 1).unwrap().unwrap();
         assert_eq!((first.first_row(), first.height()), (0, 3));
@@ -699,9 +699,7 @@ mod tests {
             ("B1", 2.0),
             ("A4", 6.0),
         ];
-        let bytes = workbook(&late);
-        let mut xlsx: calamine::Xlsx<_> =
-            calamine::Reader::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut xlsx = open(&late);
         let mut blocks = XlsxBlocks::new(&mut xlsx, "S").unwrap();
         let mut seen = Vec::new();
         while let Some(block) = blocks.next(0, 1).unwrap() {

@@ -121,6 +121,17 @@ impl FileReport {
         }
     }
 
+    /// Adds a sheet's report; its warnings name the sheet.
+    fn add_sheet(&mut self, name: &str, table: table::TableReport) {
+        self.warnings.extend(
+            table
+                .warnings
+                .iter()
+                .map(|w| format!("sheet `{name}`: {w}")),
+        );
+        self.sheets.push(table);
+    }
+
     fn close(&mut self) {
         let mut balance = Balance::default();
         for sheet in &self.sheets {
@@ -180,18 +191,17 @@ pub fn ingest(
                 .join(", "),
         });
     }
-    let total_bytes = found
+    let sizes: Vec<u64> = found
         .iter()
         .map(|(_, path)| std::fs::metadata(path).map_or(0, |m| m.len()))
-        .sum();
-    progress.begin(found.len(), total_bytes);
+        .collect();
+    progress.begin(found.len(), sizes.iter().sum());
     let runs = Runs::new(options.scratch_dir.clone(), options.budget);
     // Largest first, taken from one queue: a worker that finishes takes
     // the next largest file, so no big file starts late and runs alone
     // at the end (a parallel iterator would split the list in halves).
     let mut order: Vec<usize> = (0..found.len()).collect();
-    order
-        .sort_by_key(|&i| std::cmp::Reverse(std::fs::metadata(&found[i].1).map_or(0, |m| m.len())));
+    order.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results = std::sync::Mutex::new(Vec::with_capacity(found.len()));
     rayon::scope(|scope| {
@@ -458,14 +468,7 @@ fn read_xlsx(
                 continue;
             }
         };
-        let context = TableContext {
-            file_index: rank,
-            sheet_index: sheet_index as u32,
-            path: &source.path,
-            sheet: Some(name),
-            config,
-            overrides: config.overrides_for(&source.path, Some(name)).collect(),
-        };
+        let context = sheet_context(rank, sheet_index, name, source, config);
         let first = match blocks.next(table::lookahead_rows(&context), BLOCK_CELLS) {
             Ok(first) => first.unwrap_or_else(grid::XlsxGrid::empty),
             Err(error) => {
@@ -481,13 +484,7 @@ fn read_xlsx(
                 blocks.late_cells
             ));
         }
-        report.warnings.extend(
-            table
-                .warnings
-                .iter()
-                .map(|w| format!("sheet `{name}`: {w}")),
-        );
-        report.sheets.push(table);
+        report.add_sheet(name, table);
         if let Some((error, row)) = broken {
             unreadable_sheet(
                 report,
@@ -544,23 +541,28 @@ fn read_sheet(
     report: &mut FileReport,
     out: &mut Emitter<'_>,
 ) -> Result<(), SinkError> {
-    let context = TableContext {
+    let context = sheet_context(rank, sheet_index, name, source, config);
+    let table = table::process(grid, &context, out)?;
+    report.add_sheet(name, table);
+    Ok(())
+}
+
+/// Where a workbook sheet's table is, with its `cradle.toml` overrides.
+fn sheet_context<'a>(
+    rank: u32,
+    sheet_index: usize,
+    name: &'a str,
+    source: &'a Source,
+    config: &'a Config,
+) -> TableContext<'a> {
+    TableContext {
         file_index: rank,
         sheet_index: sheet_index as u32,
         path: &source.path,
         sheet: Some(name),
         config,
         overrides: config.overrides_for(&source.path, Some(name)).collect(),
-    };
-    let table = table::process(grid, &context, out)?;
-    report.warnings.extend(
-        table
-            .warnings
-            .iter()
-            .map(|w| format!("sheet `{name}`: {w}")),
-    );
-    report.sheets.push(table);
-    Ok(())
+    }
 }
 
 fn unopenable_workbook(report: &mut FileReport, error: &dyn std::fmt::Display) {

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -76,11 +76,25 @@ struct Stored {
     files: usize,
 }
 
+impl Stored {
+    /// A new run file's name.
+    fn next_file(&mut self, dir: &std::path::Path) -> PathBuf {
+        self.files += 1;
+        dir.join(format!("products-{:05}.run", self.files))
+    }
+}
+
 struct Run {
     data: RunData,
     /// `(article number, byte offset)` of every [`INDEX_EVERY`]th entry.
     index: Vec<(Box<str>, u64)>,
     bytes: u64,
+}
+
+impl Run {
+    fn on_disk(&self) -> bool {
+        matches!(self.data, RunData::File(_))
+    }
 }
 
 enum RunData {
@@ -109,21 +123,17 @@ impl Runs {
         let mut entries: Vec<(String, ProductState)> = products.drain().collect();
         entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let mut data = Vec::new();
-        let mut index = Vec::with_capacity(entries.len() / INDEX_EVERY + 1);
-        for (position, (key, state)) in entries.iter().enumerate() {
-            if position % INDEX_EVERY == 0 {
-                index.push((Box::from(key.as_str()), data.len() as u64));
-            }
-            state.encode(key, &mut data);
+        let mut encoder = RunEncoder::default();
+        for (key, state) in &entries {
+            encoder.push(key, state, &mut data, 0);
         }
         drop(entries);
-        let bytes = data.len() as u64;
+        let (index, bytes) = (encoder.index, data.len() as u64);
         let spill = {
             let mut stored = self.lock();
             match &self.scratch {
                 Some(dir) if stored.in_memory + data.len() > self.budget.runs_in_memory => {
-                    stored.files += 1;
-                    Some(dir.join(format!("products-{:05}.run", stored.files)))
+                    Some(stored.next_file(dir))
                 }
                 _ => {
                     stored.in_memory += data.len();
@@ -145,19 +155,14 @@ impl Runs {
         let compaction = {
             let mut stored = self.lock();
             stored.runs.push(Run { data, index, bytes });
-            let on_disk = stored
-                .runs
-                .iter()
-                .filter(|run| matches!(run.data, RunData::File(_)))
-                .count();
+            let on_disk = stored.runs.iter().filter(|run| run.on_disk()).count();
             match &self.scratch {
                 Some(dir) if on_disk >= self.budget.run_files.max(2) => {
                     let (files, memory): (Vec<Run>, Vec<Run>) = std::mem::take(&mut stored.runs)
                         .into_iter()
-                        .partition(|run| matches!(run.data, RunData::File(_)));
+                        .partition(Run::on_disk);
                     stored.runs = memory;
-                    stored.files += 1;
-                    Some((files, dir.join(format!("products-{:05}.run", stored.files))))
+                    Some((files, stored.next_file(dir)))
                 }
                 _ => None,
             }
@@ -197,10 +202,7 @@ impl Runs {
         let ranges = key_ranges(&runs, rayon::current_num_threads() * 8);
         // Every range being merged opens every run file: keep the open
         // files well under the usual limit of 1024.
-        let files = runs
-            .iter()
-            .filter(|run| matches!(run.data, RunData::File(_)))
-            .count();
+        let files = runs.iter().filter(|run| run.on_disk()).count();
         let at_once = rayon::current_num_threads()
             .min(MAX_OPEN_RUNS / files.max(1))
             .max(1);
@@ -227,11 +229,7 @@ impl Runs {
             }
             Ok(())
         })();
-        for run in &runs {
-            if let RunData::File(path) = &run.data {
-                let _ = std::fs::remove_file(path);
-            }
-        }
+        remove_files(&runs);
         result.map(|()| merged)
     }
 }
@@ -412,32 +410,54 @@ fn merge_runs(
 /// at once; the merged files are removed.
 fn compact(runs: &[Run], path: PathBuf) -> Result<Run, crate::SinkError> {
     let failed = |error: std::io::Error| spill_error(&path, error);
-    let mut file = BufWriter::with_capacity(256 * 1024, File::create(&path).map_err(failed)?);
-    let mut index = Vec::new();
-    let (mut entries, mut bytes) = (0usize, 0u64);
-    let mut buffer = Vec::new();
+    let mut file = File::create(&path).map_err(failed)?;
+    let mut encoder = RunEncoder::default();
+    let (mut buffer, mut written) = (Vec::new(), 0u64);
     merge_runs(runs, None, None, |key, state| {
-        if entries % INDEX_EVERY == 0 {
-            index.push((Box::from(key.as_str()), bytes));
+        encoder.push(&key, &state, &mut buffer, written);
+        if buffer.len() >= 256 * 1024 {
+            file.write_all(&buffer).map_err(failed)?;
+            written += buffer.len() as u64;
+            buffer.clear();
         }
-        entries += 1;
-        buffer.clear();
-        state.encode(&key, &mut buffer);
-        file.write_all(&buffer).map_err(failed)?;
-        bytes += buffer.len() as u64;
         Ok(())
     })?;
-    file.flush().map_err(failed)?;
-    for run in runs {
-        if let RunData::File(old) = &run.data {
-            let _ = std::fs::remove_file(old);
-        }
-    }
+    file.write_all(&buffer).map_err(failed)?;
+    remove_files(runs);
     Ok(Run {
         data: RunData::File(path),
-        index,
-        bytes,
+        index: encoder.index,
+        bytes: written + buffer.len() as u64,
     })
+}
+
+/// Encodes entries in article order into a run and indexes every
+/// [`INDEX_EVERY`]th.
+#[derive(Default)]
+struct RunEncoder {
+    index: Vec<(Box<str>, u64)>,
+    entries: usize,
+}
+
+impl RunEncoder {
+    /// Appends one entry to `out`; `written` bytes of the run came before
+    /// `out`'s.
+    fn push(&mut self, key: &str, state: &ProductState, out: &mut Vec<u8>, written: u64) {
+        if self.entries.is_multiple_of(INDEX_EVERY) {
+            self.index
+                .push((Box::from(key), written + out.len() as u64));
+        }
+        self.entries += 1;
+        state.encode(key, out);
+    }
+}
+
+fn remove_files(runs: &[Run]) {
+    for run in runs {
+        if let RunData::File(path) = &run.data {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 fn spill_error(path: &std::path::Path, error: std::io::Error) -> std::io::Error {

@@ -61,7 +61,7 @@ pub struct ColumnReport {
 }
 
 /// What the report says about one table.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct TableReport {
     pub sheet: Option<String>,
     /// 1-based line or row of the (last) header row.
@@ -214,8 +214,7 @@ pub struct TableReader<'c, 'a> {
     report: TableReport,
     /// `None` when no header was found: every row is rejected.
     plan: Option<Plan>,
-    /// Rows before this are structure (the header and above).
-    next_row: usize,
+    /// The next block is the first: rows up to the header are structure.
     first_block: bool,
     keys: HashSet<String, crate::products::FastHash>,
     invalid_gtins: u64,
@@ -247,19 +246,17 @@ impl<'c, 'a> TableReader<'c, 'a> {
             warnings: Vec::new(),
         };
         let mut row_cells: Vec<Cell<'_>> = Vec::new();
-        let mut table = TableReader {
+        let reader = |report, plan| TableReader {
             context,
-            report: TableReport::default(),
-            plan: None,
-            next_row: 0,
+            report,
+            plan,
             first_block: true,
             keys: HashSet::default(),
             invalid_gtins: 0,
         };
         let Some(header) = find_header(grid, context) else {
             report.layout = "none";
-            table.report = report;
-            return table;
+            return reader(report, None);
         };
 
         // Everything above and in the header is structure.
@@ -322,23 +319,22 @@ impl<'c, 'a> TableReader<'c, 'a> {
             (None, false) => "wide",
         };
         let track_conflicts = report.layout == "wide";
-        table.next_row = header.row + 1;
-        table.report = report;
-        table.plan = Some(Plan {
+        let plan = Plan {
             header,
             columns,
             decimal,
             long,
             unit_column,
             track_conflicts,
-        });
-        table
+        };
+        reader(report, Some(plan))
     }
 
     /// Reads the rows of one block (the first block: those below the header).
     pub fn rows(&mut self, grid: &dyn Grid, out: &mut Emitter<'_>) -> Result<(), SinkError> {
         let start = if self.first_block {
-            self.next_row.max(grid.first_row())
+            let below_header = self.plan.as_ref().map_or(0, |plan| plan.header.row + 1);
+            below_header.max(grid.first_row())
         } else {
             grid.first_row()
         };

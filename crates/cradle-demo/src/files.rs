@@ -653,6 +653,33 @@ fn discount_group(p: &Product) -> String {
 /// 1,048,576 rows, and exports split long lists the same way.
 const MAX_SHEET_ROWS: usize = 1_000_000;
 
+/// Sheets of at most `per_sheet` items each, `Name`, `Name (2)`, ..., each
+/// written by `body` for its share of the items; no items still make one
+/// sheet.
+fn split_sheets<'p, F>(
+    d: &Delivery,
+    workbook: &mut Workbook,
+    path: &str,
+    name: &str,
+    items: &[&'p Product],
+    per_sheet: usize,
+    mut body: F,
+) -> Result<Vec<(ManifestSheet, HashSet<u32>)>, DemoError>
+where
+    F: FnMut(&mut Table<'_>, &[&'p Product]) -> Result<(), DemoError>,
+{
+    let none: &[&Product] = &[];
+    let parts = items
+        .chunks(per_sheet)
+        .chain(items.is_empty().then_some(none));
+    let mut sheets = Vec::new();
+    for (part, chunk) in parts.enumerate() {
+        let name = sheet_part_name(name, part);
+        sheets.push(sheet(d, workbook, path, &name, |table| body(table, chunk))?);
+    }
+    Ok(sheets)
+}
+
 /// `Preisliste`, `Preisliste (2)`, ...
 fn sheet_part_name(name: &str, part: usize) -> String {
     if part == 0 {
@@ -671,9 +698,14 @@ fn prices_eur(d: &mut Delivery, items: &[&Product]) -> Result<(), DemoError> {
     let conflicts = spread((items.len() / 2000).max(3), items.len(), 5);
     let conflict_keys: HashSet<u32> = conflicts.iter().map(|&i| items[i].index).collect();
     let mut tables = Vec::new();
-    for (part, chunk) in items.chunks(MAX_SHEET_ROWS).enumerate() {
-        let name = sheet_part_name("Preisliste", part);
-        tables.push(sheet(d, &mut workbook, path, &name, |table| {
+    tables.extend(split_sheets(
+        d,
+        &mut workbook,
+        path,
+        "Preisliste",
+        items,
+        MAX_SHEET_ROWS,
+        |table, chunk| {
             table.title("Luxwerk GmbH – Preisliste 2026")?;
             table.title("Bruttolistenpreise in EUR, gültig ab 01.03.2026")?;
             table.title("Stand: 01.03.2026")?;
@@ -711,8 +743,8 @@ fn prices_eur(d: &mut Delivery, items: &[&Product]) -> Result<(), DemoError> {
                 }
             })?;
             footer(table, chunk.len())
-        })?);
-    }
+        },
+    )?);
     d.conflicts.extend(conflict_keys);
     tables.push(sheet(d, &mut workbook, path, "Hinweise", |table| {
         info_sheet(table, HINWEISE)
@@ -725,10 +757,14 @@ fn prices_chf(d: &mut Delivery, items: &[&Product]) -> Result<(), DemoError> {
     let items = subset(d, items, 302, 0.5);
     let mut workbook = workbook();
     let mut rng = Rng::derive(d.seed, 302);
-    let mut tables = Vec::new();
-    for (part, chunk) in items.chunks(MAX_SHEET_ROWS).enumerate() {
-        let name = sheet_part_name("CH", part);
-        tables.push(sheet(d, &mut workbook, path, &name, |table| {
+    let tables = split_sheets(
+        d,
+        &mut workbook,
+        path,
+        "CH",
+        &items,
+        MAX_SHEET_ROWS,
+        |table, chunk| {
             table.title("Luxwerk (Schweiz) AG – Preisliste CHF 2026")?;
             table.header(
                 &[
@@ -765,8 +801,8 @@ fn prices_chf(d: &mut Delivery, items: &[&Product]) -> Result<(), DemoError> {
                 },
             )?;
             footer(table, chunk.len())
-        })?);
-    }
+        },
+    )?;
     save_xlsx(d, workbook, path, "prices", tables)
 }
 
@@ -774,10 +810,14 @@ fn logistics(d: &mut Delivery, items: &[&Product]) -> Result<(), DemoError> {
     let path = "logistik/Logistikdaten_2026.xlsx";
     let mut workbook = workbook();
     let mut rng = Rng::derive(d.seed, 401);
-    let mut tables = Vec::new();
-    for (part, chunk) in items.chunks(MAX_SHEET_ROWS).enumerate() {
-        let name = sheet_part_name("Logistik", part);
-        tables.push(sheet(d, &mut workbook, path, &name, |table| {
+    let tables = split_sheets(
+        d,
+        &mut workbook,
+        path,
+        "Logistik",
+        items,
+        MAX_SHEET_ROWS,
+        |table, chunk| {
             table.header(
                 &[
                     "Materialnummer",
@@ -820,8 +860,8 @@ fn logistics(d: &mut Delivery, items: &[&Product]) -> Result<(), DemoError> {
                 },
             )?;
             Ok(())
-        })?);
-    }
+        },
+    )?;
     save_xlsx(d, workbook, path, "logistics", tables)
 }
 
@@ -830,10 +870,14 @@ fn media_xlsx(d: &mut Delivery, items: &[&Product]) -> Result<(), DemoError> {
     let mut workbook = workbook();
     let mut rng = Rng::derive(d.seed, 501);
     let labels = crate::media::label_products(items);
-    let mut tables = Vec::new();
-    for (part, chunk) in items.chunks(MAX_SHEET_ROWS).enumerate() {
-        let name = sheet_part_name("Medien", part);
-        tables.push(sheet(d, &mut workbook, path, &name, |table| {
+    let tables = split_sheets(
+        d,
+        &mut workbook,
+        path,
+        "Medien",
+        items,
+        MAX_SHEET_ROWS,
+        |table, chunk| {
             table.title("Medienverzeichnis Luxwerk – Bilder und Dokumente")?;
             table.header(
                 &[
@@ -881,8 +925,8 @@ fn media_xlsx(d: &mut Delivery, items: &[&Product]) -> Result<(), DemoError> {
                 },
             )?;
             Ok(())
-        })?);
-    }
+        },
+    )?;
     save_xlsx(d, workbook, path, "media", tables)
 }
 
@@ -977,13 +1021,14 @@ fn etim_luminaires(d: &mut Delivery, items: &[&Product]) -> Result<(), DemoError
         };
         // Up to three rows per product: a long family continues on the
         // next sheet before Excel's row limit.
-        let empty: &[&Product] = &[];
-        let chunks = of_family
-            .chunks(MAX_SHEET_ROWS / 3)
-            .chain(of_family.is_empty().then_some(empty));
-        for (part, chunk) in chunks.enumerate() {
-            let name = sheet_part_name(&name, part);
-            tables.push(sheet(d, &mut workbook, path, &name, |table| {
+        tables.extend(split_sheets(
+            d,
+            &mut workbook,
+            path,
+            &name,
+            &of_family,
+            MAX_SHEET_ROWS / 3,
+            |table, chunk| {
                 table.title(&format!("ETIM 10.0 – {} ({})", spec.de, spec.etim))?;
                 table.header(
                     &[
@@ -1024,8 +1069,8 @@ fn etim_luminaires(d: &mut Delivery, items: &[&Product]) -> Result<(), DemoError
                             .collect()
                     },
                 )
-            })?);
-        }
+            },
+        )?);
     }
     save_xlsx(d, workbook, path, "etim_features", tables)
 }

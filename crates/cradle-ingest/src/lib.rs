@@ -16,6 +16,7 @@ pub mod source;
 pub mod table;
 pub mod value;
 pub mod workbook;
+pub mod xlsx;
 
 use calamine::Reader;
 use cradle_core::accounting::{Balance, RejectReason};
@@ -441,7 +442,7 @@ fn read_source(
 }
 
 /// XLSX through the streaming reader, a block of rows at a time (see
-/// [`grid::XlsxBlocks`]): memory does not grow with the sheet's length.
+/// [`xlsx::XlsxBlocks`]): memory does not grow with the sheet's length.
 fn read_xlsx(
     rank: u32,
     source: &Source,
@@ -452,16 +453,22 @@ fn read_xlsx(
     let Ok(bytes) = &source.content else {
         return Ok(());
     };
-    let mut workbook: calamine::Xlsx<_> =
-        match calamine::Xlsx::new(std::io::Cursor::new(bytes.as_slice())) {
-            Ok(workbook) => workbook,
-            Err(error) => {
-                unopenable_workbook(report, &error);
-                return Ok(());
-            }
+    let book = match xlsx::Book::open(bytes) {
+        Ok(book) => book,
+        Err(error) => {
+            unopenable_workbook(report, &error);
+            return Ok(());
+        }
+    };
+    for (sheet_index, sheet) in book.sheets.iter().enumerate() {
+        let name = sheet.name.as_str();
+        let Some(part) = &sheet.part else {
+            report.warnings.push(format!(
+                "sheet `{name}` is a chart or dialog sheet: it holds no cells"
+            ));
+            continue;
         };
-    for (sheet_index, name) in workbook.sheet_names().iter().enumerate() {
-        let mut blocks = match grid::XlsxBlocks::new(&mut workbook, name) {
+        let mut blocks = match book.blocks(part) {
             Ok(blocks) => blocks,
             Err(error) => {
                 unreadable_sheet(report, name, &error);
@@ -470,7 +477,7 @@ fn read_xlsx(
         };
         let context = sheet_context(rank, sheet_index, name, source, config);
         let first = match blocks.next(table::lookahead_rows(&context), BLOCK_CELLS) {
-            Ok(first) => first.unwrap_or_else(grid::XlsxGrid::empty),
+            Ok(first) => first.unwrap_or_else(|| xlsx::XlsxGrid::empty(&book)),
             Err(error) => {
                 unreadable_sheet(report, name, &error);
                 continue;

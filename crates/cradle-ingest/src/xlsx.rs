@@ -783,6 +783,17 @@ struct Collected {
     last_row: Option<u32>,
 }
 
+impl Collected {
+    /// Whether the block ends before sheet row `row` begins: it holds
+    /// `limit` cells, the header look-ahead (`min_rows`) is in, and `row`
+    /// is a new row (a block ends only between rows).
+    fn full_before(&self, row: u32, min_rows: usize, limit: usize) -> bool {
+        self.cells.len() >= limit
+            && row as usize >= min_rows
+            && self.last_row.is_none_or(|last| row > last)
+    }
+}
+
 impl<'b> XlsxBlocks<'b> {
     /// Inflates the next chunk into `buf` (after dropping what was parsed).
     fn fill(&mut self) -> Result<(), XlsxError> {
@@ -1051,10 +1062,7 @@ fn scan_row(
         cursor.column = 0;
         return Some(Scanned::Row(scan.at));
     }
-    if out.cells.len() >= limit
-        && row as usize >= min_rows
-        && out.last_row.is_none_or(|last| row > last)
-    {
+    if out.full_before(row, min_rows, limit) {
         return Some(Scanned::Full(row_at));
     }
     cursor.row = row;
@@ -1375,10 +1383,7 @@ fn parse_rows(
                     }
                     continue;
                 }
-                if out.cells.len() >= limit
-                    && row as usize >= min_rows
-                    && out.last_row.is_none_or(|last| row > last)
-                {
+                if out.full_before(row, min_rows, limit) {
                     return Ok(Stop::Full(before));
                 }
                 cursor.row = row;

@@ -138,7 +138,7 @@ impl<'b> Book<'b> {
             .rsplit_once('/')
             .map_or("", |(dir, _)| dir)
             .to_owned();
-        let rels_part = format!("{base}/_rels/{}.rels", file_name(&workbook_part));
+        let rels_part = resolve_target(&base, &format!("_rels/{}.rels", file_name(&workbook_part)));
         let rels = read_part(&mut archive, &rels_part)?
             .ok_or_else(|| XlsxError::MissingPart(rels_part.clone()))?;
         let rels = relationships(&rels, &rels_part)?;
@@ -165,18 +165,16 @@ impl<'b> Book<'b> {
                 .then(|| resolve_target(&base, &rel.target));
             sheets.push(Sheet { name, part });
         }
-        let strings = match strings_part {
-            Some(part) => match read_part(&mut archive, &part)? {
-                Some(xml) => shared_strings(&xml, &part)?,
-                None => SharedStrings::default(),
-            },
+        let mut optional = |part: Option<String>| -> Result<Option<(Vec<u8>, String)>, XlsxError> {
+            let Some(part) = part else { return Ok(None) };
+            Ok(read_part(&mut archive, &part)?.map(|xml| (xml, part)))
+        };
+        let strings = match optional(strings_part)? {
+            Some((xml, part)) => shared_strings(&xml, &part)?,
             None => SharedStrings::default(),
         };
-        let styles = match styles_part {
-            Some(part) => match read_part(&mut archive, &part)? {
-                Some(xml) => cell_styles(&xml, &part)?,
-                None => Vec::new(),
-            },
+        let styles = match optional(styles_part)? {
+            Some((xml, part)) => cell_styles(&xml, &part)?,
             None => Vec::new(),
         };
         Ok(Book {
@@ -784,6 +782,33 @@ struct Collected {
 }
 
 impl Collected {
+    /// Stores a cell read by either path: its inline text (already in
+    /// `texts` from `text_start`) or its `<v>`, typed. A cell that holds
+    /// nothing leaves no trace.
+    fn store(
+        &mut self,
+        (row, column): (u32, u32),
+        text_start: usize,
+        inline_text: bool,
+        value_text: Option<&str>,
+        kind: CellKind<'_>,
+        book: &Book<'_>,
+    ) -> Result<(), String> {
+        let value = match (inline_text, value_text) {
+            (true, _) => Some(Value::Text(text_start as u32, self.texts.len() as u32)),
+            (false, Some(v)) => typed_value(kind, v, book, &mut self.texts)?,
+            (false, None) => None,
+        };
+        match value {
+            Some(value) => {
+                self.cells.push((row, column, value));
+                self.last_row = Some(self.last_row.map_or(row, |last| last.max(row)));
+            }
+            None => self.texts.truncate(text_start),
+        }
+        Ok(())
+    }
+
     /// Whether the block ends before sheet row `row` begins: it holds
     /// `limit` cells, the header look-ahead (`min_rows`) is in, and `row`
     /// is a new row (a block ends only between rows).
@@ -1154,23 +1179,16 @@ fn scan_row(
                 return None;
             }
         }
-        let value = if inline_text {
-            Some(Value::Text(text_start as u32, out.texts.len() as u32))
-        } else if inline {
-            None
-        } else {
-            match value_text {
-                None => None,
-                Some(v) => typed_value(kind, typed, style, &v, book, &mut out.texts).ok()?,
-            }
-        };
-        match value {
-            Some(value) => {
-                out.cells.push((row, column, value));
-                out.last_row = Some(out.last_row.map_or(row, |last| last.max(row)));
-            }
-            None => out.texts.truncate(text_start),
-        }
+        let kind = CellKind { kind, typed, style };
+        out.store(
+            (row, column),
+            text_start,
+            inline_text,
+            value_text.as_deref(),
+            kind,
+            book,
+        )
+        .ok()?;
     }
 }
 
@@ -1397,10 +1415,9 @@ fn parse_rows(
                 }
             }
             Event::Start(e) if e.local_name().as_ref() == "c" => {
-                let (row, column) = read_cell(&mut reader, &e, book, cursor, out, scratch)
+                let (_, column) = read_cell(&mut reader, &e, book, cursor, out, scratch)
                     .map_err(|m| (cursor.row, m))?;
                 cursor.column = column.saturating_add(1);
-                out.last_row = Some(out.last_row.map_or(row, |last| last.max(row)));
             }
             Event::Empty(e) if e.local_name().as_ref() == "c" => {
                 let (_, column) = cell_position(&e, cursor).map_err(|m| (cursor.row, m))?;
@@ -1480,30 +1497,34 @@ fn read_cell(
             _ => {}
         }
     }
-    let value = if inline_text {
-        Some(Value::Text(text_start as u32, out.texts.len() as u32))
-    } else if inline {
-        None
-    } else {
-        match value_text {
-            None => None,
-            Some(v) => typed_value(kind, typed, style.as_deref(), &v, book, &mut out.texts)?,
-        }
+    let kind = CellKind {
+        kind,
+        typed,
+        style: style.as_deref(),
     };
-    if let Some(value) = value {
-        out.cells.push((row, column, value));
-    } else {
-        out.texts.truncate(text_start);
-    }
+    out.store(
+        (row, column),
+        text_start,
+        inline_text,
+        value_text.as_deref(),
+        kind,
+        book,
+    )?;
     Ok((row, column))
 }
 
-/// The value of a cell of type `kind` (`t`, `n` when absent; `typed` when
-/// the cell said so) whose `<v>` holds `v`.
-fn typed_value(
-    kind: &str,
+/// A cell's type and style, as its start tag gives them.
+struct CellKind<'a> {
+    /// `t`, `n` when absent.
+    kind: &'a str,
+    /// The cell has a `t`.
     typed: bool,
-    style: Option<&str>,
+    style: Option<&'a str>,
+}
+
+/// The value of a cell of `kind` whose `<v>` holds `v`.
+fn typed_value(
+    CellKind { kind, typed, style }: CellKind<'_>,
     v: &str,
     book: &Book<'_>,
     texts: &mut String,

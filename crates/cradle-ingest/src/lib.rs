@@ -25,6 +25,7 @@ use detect::{Format, TextEncoding};
 use grid::{Grid, SheetGrid, TextBlocks, TextGrid};
 use output::RejectedRecord;
 pub use output::{ATTRIBUTES_SCHEMA, REJECTS_SCHEMA, Sink, SinkError};
+use products::ProductMap;
 pub use products::{ConflictSummary, PRODUCTS_SCHEMA};
 use runs::Runs;
 pub use runs::{MemoryBudget, ProductHashes};
@@ -208,14 +209,21 @@ pub fn ingest(
     rayon::scope(|scope| {
         for _ in 0..rayon::current_num_threads().min(found.len()) {
             scope.spawn(|_| {
+                // Each file's products start in the map the last one left
+                // empty, which keeps its capacity: no growing from nothing.
+                let mut spare = ProductMap::default();
                 loop {
                     let taken = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(&index) = order.get(taken) else {
                         break;
                     };
                     let (relative, path) = &found[index];
-                    let reports =
-                        ingest_file(index as u32, relative, path, options, sink, &runs, progress);
+                    let file = File {
+                        index: index as u32,
+                        relative,
+                        path,
+                    };
+                    let reports = ingest_file(&file, options, sink, &runs, &mut spare, progress);
                     results
                         .lock()
                         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -250,21 +258,29 @@ pub fn ingest(
     })
 }
 
-fn ingest_file(
+/// One file of the delivery: its place in the sorted list, its path as
+/// the report shows it, and where it is.
+struct File<'a> {
     index: u32,
-    relative: &str,
-    path: &Path,
+    relative: &'a str,
+    path: &'a Path,
+}
+
+fn ingest_file(
+    file: &File<'_>,
     options: &IngestOptions<'_>,
     sink: &dyn Sink,
     runs: &Runs,
+    spare: &mut ProductMap,
     progress: &dyn Progress,
 ) -> Result<Vec<FileReport>, SinkError> {
-    let sources = source::load(relative.to_owned(), path.to_path_buf());
+    let index = file.index;
+    let sources = source::load(file.relative.to_owned(), file.path.to_path_buf());
     let mut reports = Vec::with_capacity(sources.len());
     for (entry, source) in sources.into_iter().enumerate() {
         let started = std::time::Instant::now();
         let mut report = FileReport::new(&source);
-        let mut emitter = Emitter::new(sink, runs);
+        let mut emitter = Emitter::new(sink, runs, std::mem::take(spare));
         if let (Some(raw_dir), Ok(bytes)) = (&options.raw_dir, &source.content)
             && entry == 0
             && let Err(error) = source::store_raw(raw_dir, &source.sha256, bytes)
@@ -285,7 +301,7 @@ fn ingest_file(
                 report.kind = "error";
                 report.sheets.clear();
                 report.error = Some("the reader failed on this file's content; nothing of it was loaded\nhint: open and re-save it, or send it as CSV".into());
-                emitter = Emitter::new(sink, runs);
+                emitter = Emitter::new(sink, runs, std::mem::take(spare));
             }
         }
         if let Some(error) = &report.error {
@@ -302,7 +318,9 @@ fn ingest_file(
         emitter.flush()?;
         report.close();
         report.duration_ms = started.elapsed().as_millis() as u64;
-        runs.add(&mut emitter.products)?;
+        let mut products = emitter.products.map;
+        runs.add(&mut products)?;
+        *spare = products;
         progress.file_done(&report);
         reports.push(report);
     }

@@ -10,7 +10,6 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use cradle_core::fields::{CanonicalField, FieldKind};
 use serde::Serialize;
-use std::collections::HashMap;
 
 /// The hasher of the per-product maps: fast, and seeded per process so a
 /// hostile delivery cannot aim at collisions.
@@ -65,9 +64,20 @@ pub struct ProductState {
     attributes: u64,
     records: u64,
     canonical_conflicts: Vec<(CanonicalField, CanonicalValue, Rank)>,
+    /// The table of the file being read that touched this product last
+    /// (see [`crate::table::FileProducts`]); not kept in runs.
+    pub(crate) table: u32,
 }
 
 impl ProductState {
+    /// A product first seen in table `table` of the file being read.
+    pub(crate) fn in_table(table: u32) -> ProductState {
+        ProductState {
+            table,
+            ..ProductState::default()
+        }
+    }
+
     pub fn record(&mut self) {
         self.records += 1;
     }
@@ -157,7 +167,7 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
     hash
 }
 
-pub type ProductMap = HashMap<String, ProductState, FastHash>;
+pub type ProductMap = hashbrown::HashMap<String, ProductState, FastHash>;
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ConflictSummary {

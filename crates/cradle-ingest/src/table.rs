@@ -6,12 +6,13 @@ use crate::grid::{Cell, Grid, column_letter};
 use crate::output::{
     AttributeBatch, AttributeValue, BATCH_ROWS, RejectBatch, RejectedRecord, Sink, SinkError,
 };
-use crate::products::{CanonicalValue, ProductMap, Rank, fnv1a};
+use crate::products::{CanonicalValue, FastHash, ProductMap, ProductState, Rank, fnv1a};
 use crate::runs::Runs;
 use crate::value::{self, DecimalSeparator};
 use cradle_core::accounting::{Balance, MAX_CELL_BYTES, RejectReason};
 use cradle_core::config::{Config, FileOverride};
 use cradle_core::fields::{CanonicalField, FieldKind, normalize_header, strip_header_unit};
+use hashbrown::hash_map::EntryRef;
 use serde::Serialize;
 use std::collections::HashSet;
 
@@ -99,31 +100,34 @@ pub struct Emitter<'s> {
     sink: &'s dyn Sink,
     pub attributes: AttributeBatch,
     pub rejects: RejectBatch,
-    pub products: ProductMap,
+    pub products: FileProducts,
     runs: &'s Runs,
-    /// Estimated bytes held in `products`.
-    product_bytes: usize,
 }
 
 impl<'s> Emitter<'s> {
-    pub fn new(sink: &'s dyn Sink, runs: &'s Runs) -> Emitter<'s> {
+    /// `products` is an empty map to gather the file's products in (one
+    /// kept from an earlier file keeps its capacity).
+    pub fn new(sink: &'s dyn Sink, runs: &'s Runs, products: ProductMap) -> Emitter<'s> {
         Emitter {
             sink,
             attributes: AttributeBatch::default(),
             rejects: RejectBatch::default(),
-            products: ProductMap::default(),
+            products: FileProducts {
+                map: products,
+                bytes: 0,
+                table: 0,
+                spilled: HashSet::default(),
+            },
             runs,
-            product_bytes: 0,
         }
     }
 
-    /// Counts product state just added; past the file's budget, what is
-    /// held leaves memory as a sorted run.
+    /// Counts product state just added; past the budget, what is held
+    /// leaves memory as a sorted run.
     fn products_grew(&mut self, bytes: usize) -> Result<(), SinkError> {
-        self.product_bytes += bytes;
-        if self.product_bytes > self.runs.budget().products_per_file {
-            self.runs.add(&mut self.products)?;
-            self.product_bytes = 0;
+        self.products.bytes += bytes;
+        if self.products.bytes > self.runs.budget().products_per_file {
+            self.products.spill(self.runs)?;
         }
         Ok(())
     }
@@ -144,6 +148,63 @@ impl<'s> Emitter<'s> {
         if !self.rejects.is_empty() {
             self.sink.rejects(self.rejects.finish())?;
         }
+        Ok(())
+    }
+}
+
+/// The product state of the file being read, and which products each of
+/// its tables touched: a table counts its products with a mark on the
+/// state instead of a set of its own keys.
+pub struct FileProducts {
+    pub map: ProductMap,
+    /// Estimated bytes held in `map`.
+    bytes: usize,
+    /// The mark of the table being read (counts up from 1 per file).
+    table: u32,
+    /// Keys the current table touched before its products left for a run
+    /// in the middle of it (only for tables beyond the memory budget).
+    spilled: HashSet<Box<str>, FastHash>,
+}
+
+impl FileProducts {
+    fn begin_table(&mut self) {
+        self.table += 1;
+        self.spilled.clear();
+    }
+
+    /// The state of `key` (created when new), whether the current table
+    /// touches it for the first time, and the estimated bytes added.
+    fn touch(&mut self, key: &str) -> (&mut ProductState, bool, usize) {
+        let table = self.table;
+        match self.map.entry_ref(key) {
+            // Present with an older mark: no run was cut in this table
+            // since it came in, so this table has not counted it yet.
+            EntryRef::Occupied(entry) => {
+                let state = entry.into_mut();
+                let first = state.table != table;
+                state.table = table;
+                (state, first, 0)
+            }
+            EntryRef::Vacant(entry) => {
+                let first = self.spilled.is_empty() || !self.spilled.contains(key);
+                let state = entry.insert(ProductState::in_table(table));
+                (state, first, key.len() + PRODUCT_BYTES)
+            }
+        }
+    }
+
+    /// Moves everything held to a sorted run, remembering which keys the
+    /// current table had counted.
+    fn spill(&mut self, runs: &Runs) -> Result<(), SinkError> {
+        let table = self.table;
+        self.spilled.extend(
+            self.map
+                .iter()
+                .filter(|(_, state)| state.table == table)
+                .map(|(key, _)| Box::from(key.as_str())),
+        );
+        runs.add(&mut self.map)?;
+        self.bytes = 0;
         Ok(())
     }
 }
@@ -216,7 +277,8 @@ pub struct TableReader<'c, 'a> {
     plan: Option<Plan>,
     /// The next block is the first: rows up to the header are structure.
     first_block: bool,
-    keys: HashSet<String, crate::products::FastHash>,
+    /// Distinct products of this table.
+    products: u64,
     invalid_gtins: u64,
 }
 
@@ -251,7 +313,7 @@ impl<'c, 'a> TableReader<'c, 'a> {
             report,
             plan,
             first_block: true,
-            keys: HashSet::default(),
+            products: 0,
             invalid_gtins: 0,
         };
         let Some(header) = find_header(grid, context) else {
@@ -333,6 +395,7 @@ impl<'c, 'a> TableReader<'c, 'a> {
     /// Reads the rows of one block (the first block: those below the header).
     pub fn rows(&mut self, grid: &dyn Grid, out: &mut Emitter<'_>) -> Result<(), SinkError> {
         let start = if self.first_block {
+            out.products.begin_table();
             let below_header = self.plan.as_ref().map_or(0, |plan| plan.header.row + 1);
             below_header.max(grid.first_row())
         } else {
@@ -369,7 +432,7 @@ impl<'c, 'a> TableReader<'c, 'a> {
         } = plan;
         let (decimal, long, unit_column, track_conflicts) =
             (*decimal, *long, *unit_column, *track_conflicts);
-        let keys = &mut self.keys;
+        let products = &mut self.products;
         let invalid_gtins = &mut self.invalid_gtins;
         for row in start..grid.height() {
             read_row(grid, row, &mut row_cells);
@@ -411,19 +474,8 @@ impl<'c, 'a> TableReader<'c, 'a> {
                 sheet: context.sheet_index,
                 row: location,
             };
-            // Look up before inserting: most records belong to a known product,
-            // and an owned key costs an allocation.
-            if !keys.contains(key) {
-                keys.insert(key.to_owned());
-            }
-            let mut grown = 0;
-            if !out.products.contains_key(key) {
-                out.products.insert(key.to_owned(), Default::default());
-                grown += key.len() + PRODUCT_BYTES;
-            }
-            let Some(product) = out.products.get_mut(key) else {
-                unreachable!("inserted above")
-            };
+            let (product, first_in_table, mut grown) = out.products.touch(key);
+            *products += u64::from(first_in_table);
             product.record();
             let long_feature =
                 long.map(|(f, _)| row_cells.get(f).map(Cell::text).unwrap_or_default());
@@ -548,7 +600,7 @@ impl<'c, 'a> TableReader<'c, 'a> {
             }
             return report;
         }
-        report.products = self.keys.len() as u64;
+        report.products = self.products;
         let invalid_gtins = self.invalid_gtins;
         if invalid_gtins > 0 {
             report.warnings.push(format!(

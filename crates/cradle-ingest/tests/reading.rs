@@ -341,7 +341,11 @@ fn product_state_moved_to_scratch_gives_the_same_products() {
     let mut master = String::from("Artikelnummer;Bezeichnung;EAN;Serie\n");
     let mut prices = String::from("article_no,Price EUR,Series\n");
     let mut texts = String::from("ArtNr\tLangtext\n");
+    // Every product twice, far apart: runs are cut between the two rows,
+    // and the table must still count each product once.
+    let mut accessories = String::from("Artikelnummer;Zubehör-ArtNr\n");
     for i in 0..3000 {
+        accessories.push_str(&format!("P-{:05};Z-{i:05}\n", i % 1500));
         master.push_str(&format!("P-{i:05};Leuchte {i};4006381333931;S{}\n", i % 7));
         prices.push_str(&format!(
             "P-{:05},{}.5,S{}\n",
@@ -355,9 +359,22 @@ fn product_state_moved_to_scratch_gives_the_same_products() {
         ("master.csv", master.as_bytes()),
         ("prices.csv", prices.as_bytes()),
         ("texts.txt", texts.as_bytes()),
+        ("accessories.csv", accessories.as_bytes()),
     ]);
     let config = Config::default();
     let (whole, in_memory) = run(dir.path(), &config);
+    let products_per_file = |outcome: &cradle_ingest::IngestOutcome| -> Vec<(String, u64)> {
+        outcome
+            .files
+            .iter()
+            .map(|f| (f.path.clone(), f.products))
+            .collect()
+    };
+    assert!(
+        products_per_file(&whole).contains(&("accessories.csv".to_owned(), 1500)),
+        "{:?}",
+        products_per_file(&whole)
+    );
     assert_eq!(whole.scratch_runs, 0);
 
     let scratch = tempfile::tempdir().unwrap();
@@ -376,6 +393,7 @@ fn product_state_moved_to_scratch_gives_the_same_products() {
     let outcome = ingest(&[dir.path().to_path_buf()], &options, &spilled, &Silent).unwrap();
     assert!(outcome.scratch_runs > 100, "{} runs", outcome.scratch_runs);
     assert_eq!(outcome.product_hashes, whole.product_hashes);
+    assert_eq!(products_per_file(&outcome), products_per_file(&whole));
     assert_eq!(outcome.totals, whole.totals);
     assert_eq!(outcome.conflicts.products, whole.conflicts.products);
     assert_eq!(outcome.conflicts.attributes, whole.conflicts.attributes);

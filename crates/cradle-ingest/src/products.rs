@@ -204,6 +204,37 @@ pub static PRODUCTS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
 });
 
 impl ProductState {
+    /// Bytes [`ProductState::encode`] appends for this state under `key`.
+    pub(crate) fn encoded_len(&self, key: &str) -> usize {
+        let canonical = |value: &CanonicalValue| {
+            1 + 4
+                + 4
+                + 8
+                + 1
+                + match value {
+                    CanonicalValue::Text(text) => 4 + text.len(),
+                    CanonicalValue::Number(_) => 8,
+                }
+        };
+        4 + 4
+            + key.len()
+            + 3 * 8
+            + 1
+            + self
+                .canonical
+                .iter()
+                .map(|(_, _, v)| canonical(v))
+                .sum::<usize>()
+            + 4
+            + self
+                .canonical_conflicts
+                .iter()
+                .map(|(_, v, _)| canonical(v))
+                .sum::<usize>()
+            + 4
+            + self.values.len() * 8
+    }
+
     /// Appends `key` and this state to a run, length-prefixed.
     pub(crate) fn encode(&self, key: &str, out: &mut Vec<u8>) {
         let start = out.len();

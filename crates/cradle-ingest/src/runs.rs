@@ -122,11 +122,18 @@ impl Runs {
         }
         let mut entries: Vec<(String, ProductState)> = products.drain().collect();
         entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut data = Vec::new();
+        // Sized up front: grown by doubling, the buffer would be copied
+        // and its fresh pages touched several times over.
+        let size = entries
+            .iter()
+            .map(|(key, state)| state.encoded_len(key))
+            .sum();
+        let mut data = Vec::with_capacity(size);
         let mut encoder = RunEncoder::default();
         for (key, state) in &entries {
             encoder.push(key, state, &mut data, 0);
         }
+        debug_assert_eq!(data.len(), size, "encoded_len matches encode");
         drop(entries);
         let (index, bytes) = (encoder.index, data.len() as u64);
         let spill = {
@@ -270,10 +277,17 @@ struct Part {
 
 /// Reads the entries of one run with article numbers in `[from, to)`.
 struct Cursor<'r> {
-    source: Box<dyn Read + Send + 'r>,
+    source: Source<'r>,
     remaining: u64,
     buffer: Vec<u8>,
     to: Option<&'r str>,
+}
+
+/// Where a run's entries are read from: a run held in memory is decoded
+/// in place, without copying each entry out first.
+enum Source<'r> {
+    Memory(&'r [u8]),
+    File(BufReader<File>),
 }
 
 impl Cursor<'_> {
@@ -281,14 +295,29 @@ impl Cursor<'_> {
         if self.remaining == 0 {
             return Ok(None);
         }
-        let mut length = [0u8; 4];
-        self.source.read_exact(&mut length)?;
-        let length = u32::from_le_bytes(length) as usize;
-        self.buffer.resize(length, 0);
-        self.source.read_exact(&mut self.buffer)?;
-        self.remaining = self.remaining.saturating_sub(4 + length as u64);
-        let Some((key, state)) = ProductState::decode(&self.buffer) else {
-            return Err("a run of product state is damaged (scratch file changed during the ingest?)\nhint: run the ingest again".into());
+        let entry = match &mut self.source {
+            Source::Memory(bytes) => {
+                let length = bytes
+                    .get(..4)
+                    .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
+                let Some(entry) = length.and_then(|length| bytes.get(4..4 + length)) else {
+                    return Err(damaged());
+                };
+                *bytes = &bytes[4 + entry.len()..];
+                entry
+            }
+            Source::File(file) => {
+                let mut length = [0u8; 4];
+                file.read_exact(&mut length)?;
+                let length = u32::from_le_bytes(length) as usize;
+                self.buffer.resize(length, 0);
+                file.read_exact(&mut self.buffer)?;
+                &self.buffer
+            }
+        };
+        self.remaining = self.remaining.saturating_sub(4 + entry.len() as u64);
+        let Some((key, state)) = ProductState::decode(entry) else {
+            return Err(damaged());
         };
         if self.to.is_some_and(|to| key.as_str() >= to) {
             self.remaining = 0;
@@ -296,6 +325,10 @@ impl Cursor<'_> {
         }
         Ok(Some((key, state)))
     }
+}
+
+fn damaged() -> crate::SinkError {
+    "a run of product state is damaged (scratch file changed during the ingest?)\nhint: run the ingest again".into()
 }
 
 fn open<'r>(
@@ -308,8 +341,8 @@ fn open<'r>(
         let after = run.index.partition_point(|(key, _)| &**key <= from);
         after.checked_sub(1).map_or(0, |i| run.index[i].1)
     });
-    let source: Box<dyn Read + Send> = match &run.data {
-        RunData::Memory(bytes) => Box::new(&bytes[start as usize..]),
+    let source = match &run.data {
+        RunData::Memory(bytes) => Source::Memory(&bytes[start as usize..]),
         RunData::File(path) => {
             let mut file = File::open(path).map_err(|e| {
                 format!(
@@ -318,7 +351,7 @@ fn open<'r>(
                 )
             })?;
             file.seek(SeekFrom::Start(start))?;
-            Box::new(BufReader::with_capacity(64 * 1024, file))
+            Source::File(BufReader::with_capacity(64 * 1024, file))
         }
     };
     Ok(Cursor {

@@ -239,8 +239,15 @@ pub fn ingest(
             lakehouse.table("attributes"),
             ATTRIBUTES_SCHEMA.clone(),
             WriteOptions {
-                plain_columns: vec!["original".into()],
+                // An article number repeats in runs (one per record's
+                // cells): plain and compressed it is smaller than its
+                // dictionary, and no hash per value.
+                plain_columns: vec!["original".into(), "article_no".into()],
+                // Rows come in source-file order, so every data file spans
+                // nearly the whole range of article numbers: its bounds
+                // would never skip a file.
                 columns_without_statistics: [
+                    "article_no",
                     "original",
                     "header",
                     "attribute",

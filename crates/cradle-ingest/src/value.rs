@@ -56,25 +56,35 @@ const NO_VALUE_MARKERS: &[&str] = &[
 ];
 
 pub fn is_no_value(text: &str) -> bool {
-    let trimmed = text.trim();
-    trimmed.len() <= 16
-        && NO_VALUE_MARKERS
-            .iter()
-            .any(|marker| trimmed.eq_ignore_ascii_case(marker))
+    is_no_value_trimmed(text.trim())
+}
+
+fn is_no_value_trimmed(trimmed: &str) -> bool {
+    trimmed.len() <= 16 && NO_VALUE_MARKERS.iter().any(|marker| same(trimmed, marker))
+}
+
+/// Equal but for ASCII case; the length is compared here, in line, because
+/// most candidates differ in it.
+#[inline(always)]
+fn same(text: &str, candidate: &str) -> bool {
+    text.len() == candidate.len() && text.eq_ignore_ascii_case(candidate)
 }
 
 /// Booleans as ERP exports spell them. `x` means "ticked"; `1`/`0` are left
 /// to the number parser and only read as booleans in boolean columns.
 pub fn parse_bool(text: &str) -> Option<bool> {
-    let trimmed = text.trim();
+    parse_bool_trimmed(text.trim())
+}
+
+fn parse_bool_trimmed(trimmed: &str) -> Option<bool> {
     if trimmed.len() > 6 {
         return None;
     }
     const TRUE: &[&str] = &["ja", "yes", "true", "wahr", "x", "j", "y", "✓"];
     const FALSE: &[&str] = &["nein", "no", "false", "falsch", "n"];
-    if TRUE.iter().any(|t| trimmed.eq_ignore_ascii_case(t)) {
+    if TRUE.iter().any(|t| same(trimmed, t)) {
         Some(true)
-    } else if FALSE.iter().any(|f| trimmed.eq_ignore_ascii_case(f)) {
+    } else if FALSE.iter().any(|f| same(trimmed, f)) {
         Some(false)
     } else {
         None
@@ -101,11 +111,11 @@ pub fn parse(text: &str, decimal: DecimalSeparator) -> Typed<'_> {
             return typed;
         }
     }
-    if is_no_value(trimmed) {
+    if is_no_value_trimmed(trimmed) {
         typed.no_value = true;
         return typed;
     }
-    typed.boolean = parse_bool(trimmed);
+    typed.boolean = parse_bool_trimmed(trimmed);
     typed
 }
 

@@ -243,9 +243,9 @@ pub fn ingest(
                 // cells): plain and compressed it is smaller than its
                 // dictionary, and no hash per value.
                 plain_columns: vec!["original".into(), "article_no".into()],
-                // Rows come in source-file order, so every data file spans
-                // nearly the whole range of article numbers: its bounds
-                // would never skip a file.
+                // Rows come in source-file order, so a data file spans
+                // most of the article numbers: its bounds would rarely
+                // skip a file.
                 columns_without_statistics: [
                     "article_no",
                     "original",

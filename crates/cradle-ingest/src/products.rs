@@ -216,21 +216,16 @@ impl ProductState {
                     CanonicalValue::Number(_) => 8,
                 }
         };
+        let kept = self.canonical.iter().map(|(_, _, v)| v);
+        let conflicting = self.canonical_conflicts.iter().map(|(_, v, _)| v);
+        // Entry length, key, three counters, the counts of canonical
+        // values (1 byte) and conflicts, both lists, then the value hashes.
         4 + 4
             + key.len()
             + 3 * 8
             + 1
-            + self
-                .canonical
-                .iter()
-                .map(|(_, _, v)| canonical(v))
-                .sum::<usize>()
             + 4
-            + self
-                .canonical_conflicts
-                .iter()
-                .map(|(_, v, _)| canonical(v))
-                .sum::<usize>()
+            + kept.chain(conflicting).map(canonical).sum::<usize>()
             + 4
             + self.values.len() * 8
     }

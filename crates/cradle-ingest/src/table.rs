@@ -122,16 +122,6 @@ impl<'s> Emitter<'s> {
         }
     }
 
-    /// Counts product state just added; past the budget, what is held
-    /// leaves memory as a sorted run.
-    fn products_grew(&mut self, bytes: usize) -> Result<(), SinkError> {
-        self.products.bytes += bytes;
-        if self.products.bytes > self.runs.budget().products_per_file {
-            self.products.spill(self.runs)?;
-        }
-        Ok(())
-    }
-
     pub fn reject(&mut self, record: &RejectedRecord<'_>) -> Result<(), SinkError> {
         self.rejects.push(record);
         if self.rejects.len() >= BATCH_ROWS {
@@ -191,6 +181,16 @@ impl FileProducts {
                 (state, first, key.len() + PRODUCT_BYTES)
             }
         }
+    }
+
+    /// Counts product state just added; past the file's budget, what is
+    /// held leaves memory as a sorted run.
+    fn grew(&mut self, bytes: usize, runs: &Runs) -> Result<(), SinkError> {
+        self.bytes += bytes;
+        if self.bytes > runs.budget().products_per_file {
+            self.spill(runs)?;
+        }
+        Ok(())
     }
 
     /// Moves everything held to a sorted run, remembering which keys the
@@ -580,7 +580,7 @@ impl<'c, 'a> TableReader<'c, 'a> {
                 }
             }
             report.balance.load(data_points);
-            out.products_grew(grown)?;
+            out.products.grew(grown, out.runs)?;
         }
         Ok(())
     }

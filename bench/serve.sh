@@ -84,8 +84,8 @@ if [[ -z "${CRADLE_BIN:-}" ]]; then
     (cd "$ROOT" && cargo build --release -q -p cradle)
     CRADLE_BIN="$CARGO_TARGET_DIR/release/cradle"
 fi
-say "building vector_bench (cargo build --release -p cradle-index --example vector_bench)"
-(cd "$ROOT" && cargo build --release -q -p cradle-index --example vector_bench)
+say "building vector_bench (cargo build --release -p cradle-vector --example vector_bench)"
+(cd "$ROOT" && cargo build --release -q -p cradle-vector --example vector_bench)
 VECTOR_BENCH="$CARGO_TARGET_DIR/release/examples/vector_bench"
 
 {

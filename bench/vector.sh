@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Vector search benchmark: the cradle vector index (crates/cradle-index,
+# Vector search benchmark: the cradle vector index (crates/cradle-vector,
 # module `vector`) vs LanceDB, the old stack's vector store, on the same
 # vectors and queries in one run.
 #
@@ -60,7 +60,7 @@ say() { printf '\n==> %s\n' "$*" >&2; }
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 say "building the benchmark (release) in $CARGO_TARGET_DIR"
-(cd "$ROOT" && cargo build --release -q -p cradle-index --example vector_bench)
+(cd "$ROOT" && cargo build --release -q -p cradle-vector --example vector_bench)
 BIN="$CARGO_TARGET_DIR/release/examples/vector_bench"
 
 if [[ ",$TOOLS," == *,lancedb,* ]]; then

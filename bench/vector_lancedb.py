@@ -1,5 +1,5 @@
 """LanceDB, the old stack's vector store, on the vectors and queries that
-`vector_bench` (crates/cradle-index/examples/vector_bench.rs) wrote: build
+`vector_bench` (crates/cradle-vector/examples/vector_bench.rs) wrote: build
 time, size on disk, recall@k against the same exact answers, and
 single-threaded query latency, for its default ANN index (IVF_PQ), that
 index with exact re-ranking (refine_factor), and a brute-force scan.

@@ -12,8 +12,8 @@ use arrow_array::{
 };
 use arrow_schema::DataType;
 use cradle_catalog::{Catalog, ProductFilter, SqlLimits, build};
-use cradle_ingest::{ATTRIBUTES_SCHEMA, PRODUCTS_SCHEMA, REJECTS_SCHEMA};
 use cradle_lake::{Table, WriteOptions};
+use cradle_lakehouse::schema::{attributes, products, rejects};
 
 const PER_PRODUCT: usize = 75;
 const BATCH: usize = 65_536;
@@ -27,7 +27,7 @@ fn article(index: usize) -> String {
 }
 
 fn products(count: usize) -> RecordBatch {
-    let columns: Vec<ArrayRef> = PRODUCTS_SCHEMA
+    let columns: Vec<ArrayRef> = products::schema()
         .fields()
         .iter()
         .map(|field| -> ArrayRef {
@@ -44,7 +44,7 @@ fn products(count: usize) -> RecordBatch {
             }
         })
         .collect();
-    RecordBatch::try_new(PRODUCTS_SCHEMA.clone(), columns).expect("products")
+    RecordBatch::try_new(products::schema(), columns).expect("products")
 }
 
 fn attributes(start: usize, rows: usize) -> RecordBatch {
@@ -92,7 +92,7 @@ fn attributes(start: usize, rows: usize) -> RecordBatch {
         )),
         text(range.map(|i| Some(format!("C{}", slot(i))))),
     ];
-    RecordBatch::try_new(ATTRIBUTES_SCHEMA.clone(), columns).expect("attributes")
+    RecordBatch::try_new(attributes::schema(), columns).expect("attributes")
 }
 
 fn commit(path: &Path, batches: impl Iterator<Item = RecordBatch>) -> u64 {
@@ -140,7 +140,7 @@ async fn main() {
                 .map(|start| attributes(start, BATCH.min(rows - start))),
         ),
     );
-    let empty = RecordBatch::new_empty(REJECTS_SCHEMA.clone());
+    let empty = RecordBatch::new_empty(rejects::schema());
     tables.insert(
         "rejects",
         commit(&lakehouse.join("rejects"), std::iter::once(empty.clone())),

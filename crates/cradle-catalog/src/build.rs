@@ -84,7 +84,10 @@ pub async fn build(lakehouse_dir: &Path, out: &Path) -> Result<CatalogBuildRepor
             path: lakehouse_dir.to_path_buf(),
         });
     }
-    let staging = staging_path(out);
+    let staging = cradle_fs::temporary_name(out).map_err(|source| CatalogError::File {
+        path: out.to_path_buf(),
+        source,
+    })?;
     let file_error = |path: &Path| {
         let path = path.to_path_buf();
         move |source| CatalogError::File { path, source }
@@ -130,27 +133,12 @@ pub async fn build(lakehouse_dir: &Path, out: &Path) -> Result<CatalogBuildRepor
             });
         }
     };
-    std::fs::File::open(&staging)
-        .and_then(|file| file.sync_all())
-        .map_err(file_error(&staging))?;
     report.size_bytes = std::fs::metadata(&staging)
         .map_err(file_error(&staging))?
         .len();
-    std::fs::rename(&staging, out).map_err(file_error(out))?;
-    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty())
-        && let Ok(dir) = std::fs::File::open(parent)
-    {
-        let _ = dir.sync_all();
-    }
+    cradle_fs::persist(&staging, out).map_err(file_error(out))?;
     report.total_time = started.elapsed();
     Ok(report)
-}
-
-fn staging_path(out: &Path) -> PathBuf {
-    let name = out
-        .file_name()
-        .map_or_else(|| "catalog.db".into(), |n| n.to_string_lossy().into_owned());
-    out.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
 fn remove_if_present(path: &Path) -> Result<(), CatalogError> {

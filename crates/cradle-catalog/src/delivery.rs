@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use crate::CatalogError;
 
-use cradle_lake::deliveries::DeliveryError;
-pub use cradle_lake::deliveries::DeliveryRecord;
+use cradle_lakehouse::deliveries::DeliveryError;
+pub use cradle_lakehouse::deliveries::DeliveryRecord;
 
 /// The version of `table` that a delivery consists of.
 pub(crate) fn version(
@@ -34,7 +34,7 @@ pub(crate) fn version(
 /// Every published delivery of the lakehouse at `lakehouse_dir`, oldest
 /// first, each with the path of its record. Empty if none was published.
 pub fn published(lakehouse_dir: &Path) -> Result<Vec<(DeliveryRecord, PathBuf)>, CatalogError> {
-    cradle_lake::deliveries::published(lakehouse_dir).map_err(|error| match error {
+    cradle_lakehouse::deliveries::published(lakehouse_dir).map_err(|error| match error {
         DeliveryError::Read { path, source } => CatalogError::DeliveryRecord { path, source },
         DeliveryError::Damaged { path, source } => {
             CatalogError::DamagedDeliveryRecord { path, source }

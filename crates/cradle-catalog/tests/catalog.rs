@@ -4,18 +4,13 @@
 //! unpublished third products version, builds the catalog, and checks
 //! product pages, listings, counts, history and the SQL console's bounds.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use arrow_array::{
-    ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
-};
-use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use cradle_catalog::{Catalog, CatalogError, ProductFilter, SqlLimits, build};
-use cradle_ingest::{ATTRIBUTES_SCHEMA, PRODUCTS_SCHEMA, REJECTS_SCHEMA};
 use cradle_lake::{Table, WriteOptions};
+use cradle_lakehouse::schema::products;
+use cradle_test_support::lakehouse;
 use serde_json::json;
 
 /// (article, family, brand, etim_class, name_de, content_hash).
@@ -320,150 +315,74 @@ fn attributes() -> Vec<Attr> {
     ]
 }
 
-fn text(values: Vec<Option<&str>>) -> ArrayRef {
-    Arc::new(StringArray::from(values))
-}
-
-fn products_batch(rows: &[ProductRow]) -> RecordBatch {
-    let schema: SchemaRef = PRODUCTS_SCHEMA.clone();
-    let columns: Vec<ArrayRef> = schema
-        .fields()
-        .iter()
-        .map(|field| -> ArrayRef {
-            let value = |row: &ProductRow| -> Option<&str> {
-                match field.name().as_str() {
-                    "article_no" => Some(row.0),
-                    "family" => Some(row.1),
-                    "brand" => Some(row.2),
-                    "etim_class" => Some(row.3),
-                    "name_de" => Some(row.4),
-                    "content_hash" => Some(row.5),
-                    "gtin" if row.0 == "LW-100" => Some("4012345000014"),
-                    _ => None,
-                }
-            };
-            match field.data_type() {
-                DataType::Utf8 => text(rows.iter().map(value).collect()),
-                DataType::Float64 => Arc::new(Float64Array::from(
-                    rows.iter()
-                        .map(|row| (field.name() == "price" && row.0 == "LW-100").then_some(49.9))
-                        .collect::<Vec<_>>(),
-                )),
-                DataType::Int64 => Arc::new(Int64Array::from(vec![1; rows.len()])),
-                other => panic!("unexpected products column type {other}"),
-            }
-        })
-        .collect();
-    RecordBatch::try_new(schema, columns).expect("products batch")
-}
-
-fn attributes_batch(rows: &[Attr]) -> RecordBatch {
-    let columns: Vec<ArrayRef> = vec![
-        text(rows.iter().map(|r| Some(r.article)).collect()),
-        text(rows.iter().map(|r| Some(r.attribute)).collect()),
-        text(rows.iter().map(|r| Some(r.header)).collect()),
-        text(rows.iter().map(|_| None).collect()),
-        text(rows.iter().map(|r| Some(r.original)).collect()),
-        Arc::new(Float64Array::from(
-            rows.iter().map(|r| r.number).collect::<Vec<_>>(),
-        )),
-        Arc::new(BooleanArray::from(
-            rows.iter().map(|r| r.boolean).collect::<Vec<_>>(),
-        )),
-        Arc::new(Date32Array::from(
-            rows.iter().map(|r| r.date).collect::<Vec<_>>(),
-        )),
-        text(rows.iter().map(|r| r.unit).collect()),
-        Arc::new(BooleanArray::from(
-            rows.iter().map(|r| r.no_value).collect::<Vec<_>>(),
-        )),
-        text(rows.iter().map(|r| Some(r.file)).collect()),
-        text(rows.iter().map(|r| r.sheet).collect()),
-        Arc::new(Int64Array::from(
-            rows.iter().map(|r| r.row).collect::<Vec<_>>(),
-        )),
-        text(rows.iter().map(|r| Some(r.column)).collect()),
+fn product_row(row: &ProductRow) -> lakehouse::ProductRow {
+    let mut fields = vec![
+        ("family", row.1),
+        ("brand", row.2),
+        ("etim_class", row.3),
+        ("name_de", row.4),
+        ("content_hash", row.5),
     ];
-    RecordBatch::try_new(ATTRIBUTES_SCHEMA.clone(), columns).expect("attributes batch")
+    if row.0 == "LW-100" {
+        fields.extend([("gtin", "4012345000014"), ("price", "49.9")]);
+    }
+    lakehouse::ProductRow::new(row.0, &fields)
 }
 
-fn rejects_batch() -> RecordBatch {
-    let columns: Vec<ArrayRef> = vec![
-        text(vec![Some("preise.csv")]),
-        text(vec![None]),
-        Arc::new(Int64Array::from(vec![Some(9)])),
-        text(vec![Some("no_article_no")]),
-        text(vec![Some("the record has no article number")]),
-        Arc::new(Int64Array::from(vec![3])),
-        text(vec![Some(r#"["", "12 W", "ja"]"#)]),
-    ];
-    RecordBatch::try_new(REJECTS_SCHEMA.clone(), columns).expect("rejects batch")
+fn attribute_row(a: &Attr) -> lakehouse::AttributeRow {
+    lakehouse::AttributeRow {
+        article_no: a.article.into(),
+        attribute: a.attribute.into(),
+        header: a.header.into(),
+        field: None,
+        original: a.original.into(),
+        number: a.number,
+        boolean: a.boolean,
+        date: a.date,
+        unit: a.unit.map(str::to_owned),
+        no_value: a.no_value,
+        file: a.file.into(),
+        sheet: a.sheet.map(str::to_owned),
+        row: a.row,
+        column: a.column.into(),
+    }
 }
 
-/// The `files` table as `cradle ingest` writes it (a few columns suffice
-/// for the catalog, which copies whatever columns the table has).
-fn files_batch() -> RecordBatch {
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("path", DataType::Utf8, false),
-        Field::new("sha256", DataType::Utf8, false),
-        Field::new("bytes", DataType::Int64, false),
-        Field::new("balance_ok", DataType::Boolean, false),
-        Field::new("error", DataType::Utf8, true),
-    ]));
-    let columns: Vec<ArrayRef> = vec![
-        text(vec![Some("preise.csv"), Some("stamm.xlsx")]),
-        text(vec![Some("ab12"), Some("cd34")]),
-        Arc::new(Int64Array::from(vec![1200, 34000])),
-        Arc::new(BooleanArray::from(vec![true, true])),
-        text(vec![None, None]),
-    ];
-    RecordBatch::try_new(schema, columns).expect("files batch")
-}
-
-fn write_table(path: &Path, batch: &RecordBatch) -> u64 {
-    let mut writer = Table::at(path)
-        .writer(batch.schema(), WriteOptions::overwrite())
+/// A products version that no delivery record names.
+fn write_products(lakehouse_dir: &Path, rows: &[ProductRow]) {
+    let rows: Vec<_> = rows.iter().map(product_row).collect();
+    let mut writer = Table::at(lakehouse_dir.join(products::NAME))
+        .writer(products::schema(), WriteOptions::overwrite())
         .expect("writer");
-    writer.write(batch).expect("write");
-    writer.finish().expect("finish").commit().expect("commit")
+    writer
+        .write(&lakehouse::products_batch(&rows))
+        .expect("write");
+    writer.finish().expect("finish").commit().expect("commit");
 }
 
-/// Writes a delivery record the way `crates/cradle/src/delivery.rs` does.
-fn publish(lakehouse: &Path, delivery: u64, tables: &BTreeMap<String, u64>) {
-    let dir = lakehouse.join("_cradle").join("deliveries");
-    std::fs::create_dir_all(&dir).unwrap();
-    let record = json!({
-        "delivery": delivery,
-        "tables": tables,
-        "customer": "luxwerk",
-        "committed_at": format!("2026-03-0{delivery}T10:00:00Z"),
-    });
-    std::fs::write(
-        dir.join(format!("{delivery:010}.json")),
-        serde_json::to_string_pretty(&record).unwrap(),
-    )
-    .unwrap();
-}
-
-fn write_delivery(lakehouse: &Path, delivery: u64, products: &[ProductRow], attrs: &[Attr]) {
-    let mut tables = BTreeMap::new();
-    tables.insert(
-        "rejects".to_owned(),
-        write_table(&lakehouse.join("rejects"), &rejects_batch()),
+fn write_delivery(lakehouse_dir: &Path, delivery: u64, products: &[ProductRow], attrs: &[Attr]) {
+    let record = lakehouse::publish(
+        lakehouse_dir,
+        &lakehouse::Delivery {
+            products: products.iter().map(product_row).collect(),
+            attributes: attrs.iter().map(attribute_row).collect(),
+            rejects: vec![lakehouse::RejectRow {
+                file: "preise.csv".into(),
+                sheet: None,
+                row: Some(9),
+                reason: "no_article_no".into(),
+                detail: "the record has no article number".into(),
+                cells: 3,
+                content: r#"["", "12 W", "ja"]"#.into(),
+            }],
+            files: vec![
+                lakehouse::FileRow::new("preise.csv", "ab12", 1200),
+                lakehouse::FileRow::new("stamm.xlsx", "cd34", 34000),
+            ],
+            customer: "luxwerk".into(),
+        },
     );
-    tables.insert(
-        "files".to_owned(),
-        write_table(&lakehouse.join("files"), &files_batch()),
-    );
-    tables.insert(
-        "attributes".to_owned(),
-        write_table(&lakehouse.join("attributes"), &attributes_batch(attrs)),
-    );
-    tables.insert(
-        "products".to_owned(),
-        write_table(&lakehouse.join("products"), &products_batch(products)),
-    );
-    publish(lakehouse, delivery, &tables);
+    assert_eq!(record.delivery, delivery);
 }
 
 /// Two published deliveries and an unpublished products version with a
@@ -485,7 +404,7 @@ fn lakehouse(dir: &Path) -> PathBuf {
         "Unveröffentlicht",
         "hg",
     ));
-    write_table(&lakehouse.join("products"), &products_batch(&ghost));
+    write_products(&lakehouse, &ghost);
     lakehouse
 }
 
@@ -1088,7 +1007,7 @@ async fn missing_and_foreign_files() {
 
     // A lakehouse without a published delivery.
     let lakehouse = dir.path().join("lakehouse");
-    write_table(&lakehouse.join("products"), &products_batch(DELIVERY_1));
+    write_products(&lakehouse, DELIVERY_1);
     let error = build(&lakehouse, &missing).await.unwrap_err();
     assert_eq!(error.code(), "no_delivery");
     assert!(error.to_string().contains("hint: run `cradle ingest`"));

@@ -11,7 +11,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::AppState;
-use crate::error::{AppError, CREATE_KEY_HINT};
+use crate::error::AppError;
+use cradle_state::CREATE_KEY_HINT;
 
 /// The token of an `Authorization: Bearer <token>` header.
 pub fn bearer(request: &Request) -> Option<&str> {
@@ -20,11 +21,7 @@ pub fn bearer(request: &Request) -> Option<&str> {
         .get(header::AUTHORIZATION)?
         .to_str()
         .ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|token| !token.is_empty())
+    cradle_state::bearer_token(value)
 }
 
 pub(crate) async fn require_key(

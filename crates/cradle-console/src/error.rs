@@ -11,11 +11,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::request;
+use cradle_query::QueryError;
 
-/// The hint every 401 carries.
-pub const CREATE_KEY_HINT: &str = "hint: create a key with `cradle api-key create --workspace <WS> --name <NAME>` \
-     and send it as `Authorization: Bearer <key>`";
+use crate::request;
 
 /// A failure answered to the client.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +37,17 @@ pub enum AppError {
         #[source]
         source: Box<dyn Error + Send + Sync>,
     },
+}
+
+impl From<QueryError> for AppError {
+    fn from(error: QueryError) -> AppError {
+        match error {
+            QueryError::BadRequest { code, message } => AppError::BadRequest { code, message },
+            QueryError::NotFound { code, message } => AppError::NotFound { code, message },
+            QueryError::NotReady => AppError::NotReady,
+            QueryError::Internal { context, source } => AppError::Internal { context, source },
+        }
+    }
 }
 
 impl AppError {
@@ -80,18 +89,6 @@ impl AppError {
     }
 }
 
-/// The error and its sources, `: `-separated, for the log.
-fn chain(error: &dyn Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let request_id = request::current_id();
@@ -99,7 +96,7 @@ impl IntoResponse for AppError {
             AppError::Internal { .. } => {
                 tracing::error!(
                     request_id = request_id.as_deref().unwrap_or("-"),
-                    error = %chain(&self),
+                    error = %cradle_query::chain(&self),
                     "internal error"
                 );
                 "internal error; the server log has the cause (quote the request id)".to_owned()

@@ -24,7 +24,6 @@
 //! everything mutable lives in the state database.
 
 pub mod auth;
-mod catalog;
 mod error;
 mod logging;
 pub mod metrics;
@@ -36,9 +35,6 @@ pub mod routes;
 pub mod search;
 mod sql;
 mod state;
-pub mod state_db;
-pub mod store;
-pub mod vectors;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -46,14 +42,13 @@ use std::path::PathBuf;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
+use cradle_state::{StateConfig, StateDb, StateDbError};
 use tokio::net::TcpListener;
 
-pub use error::{AppError, CREATE_KEY_HINT};
+pub use error::AppError;
 pub use logging::{LogFormat, init_logging};
 pub use request::{REQUEST_ID_HEADER, UNMATCHED_ROUTE};
-pub use state::{AppState, Data, DataLayout, OpenError};
-pub use state_db::{ApiKeyInfo, CreatedApiKey, StateConfig, StateDb, StateDbError};
-pub use store::{MemoryStore, ProductQuery, ProductStore, SqlAnswer, StoreError, StoreStats};
+pub use state::AppState;
 
 /// The port the console listens on unless told otherwise.
 pub const DEFAULT_BIND: SocketAddr =
@@ -170,7 +165,7 @@ impl Server {
         tracing::info!(address = ?address, data = %data_dir.display(), state = state.state_db().location(), "listening");
         let opener = state.clone();
         tokio::spawn(async move {
-            match Data::open(&data_dir).await {
+            match cradle_query::Data::open(&data_dir).await {
                 Ok(data) => {
                     tracing::info!(
                         documents = data.index_stats().documents,
@@ -182,7 +177,7 @@ impl Server {
                 Err(error) => {
                     tracing::error!(
                         data = %data_dir.display(),
-                        error = %error_chain(&error),
+                        error = %cradle_query::chain(&error),
                         "cannot open the data; /ready stays 503 (hint: build the index and catalog with `cradle index`)"
                     );
                     opener.set_failed();
@@ -195,17 +190,6 @@ impl Server {
         state.state_db().close().await;
         result.map_err(|source| ServeError::Serve { source })
     }
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Runs the server until `shutdown` completes: installs logging (unless a

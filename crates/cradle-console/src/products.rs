@@ -11,8 +11,8 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::openapi::{json_response, query_parameter};
 use crate::routes::{Access, Route};
-use crate::search::number;
-use crate::store::{ProductQuery, StoreError};
+use cradle_query::ProductQuery;
+use cradle_query::search::number;
 
 /// The largest page of a listing.
 pub const MAX_LIMIT: usize = cradle_catalog::MAX_PAGE as usize;
@@ -46,34 +46,11 @@ pub(crate) fn routes() -> Vec<Route> {
     ]
 }
 
-/// A store failure as the client sees it.
-pub(crate) fn store_error(context: &'static str, error: StoreError) -> AppError {
-    match error {
-        StoreError::Request {
-            code: "not_found",
-            message,
-        } => AppError::NotFound {
-            code: "not_found",
-            message,
-        },
-        StoreError::Request { code, message } => AppError::BadRequest { code, message },
-        internal @ StoreError::Internal { .. } => AppError::internal(context, internal),
-    }
-}
-
 async fn product(
     State(state): State<AppState>,
     Path(article_no): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    let data = state.data()?;
-    match data.store().product(&article_no).await {
-        Ok(Some(product)) => Ok(Json(product)),
-        Ok(None) => Err(AppError::NotFound {
-            code: "not_found",
-            message: format!("no product with the article number {article_no:?}"),
-        }),
-        Err(error) => Err(store_error("cannot read the product", error)),
-    }
+    Ok(Json(state.data()?.product(&article_no).await?))
 }
 
 async fn list(
@@ -101,30 +78,15 @@ async fn list(
             }
         }
     }
-    let data = state.data()?;
-    data.store()
-        .products(&query)
-        .await
-        .map(Json)
-        .map_err(|e| store_error("cannot list the products", e))
+    Ok(Json(state.data()?.products(&query).await?))
 }
 
 async fn classes(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
-    let data = state.data()?;
-    data.store()
-        .classes()
-        .await
-        .map(Json)
-        .map_err(|e| store_error("cannot list the classes", e))
+    Ok(Json(state.data()?.classes().await?))
 }
 
 async fn families(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
-    let data = state.data()?;
-    data.store()
-        .families()
-        .await
-        .map(Json)
-        .map_err(|e| store_error("cannot list the families", e))
+    Ok(Json(state.data()?.families().await?))
 }
 
 fn standard_errors() -> Value {

@@ -15,14 +15,9 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::error::AppError;
 use crate::openapi::json_response;
-use crate::products::store_error;
 use crate::routes::{Access, Route};
-use crate::store::SqlAnswer;
-
-/// Rows returned when `max_rows` is not given.
-pub const DEFAULT_MAX_ROWS: usize = 100;
-/// The most rows one query may return.
-pub const MAX_ROWS: usize = 10_000;
+use cradle_query::SqlAnswer;
+use cradle_query::ops::{DEFAULT_MAX_ROWS, MAX_ROWS};
 
 pub(crate) fn routes() -> Vec<Route> {
     vec![Route::new(
@@ -55,18 +50,8 @@ async fn sql(
         )
     })?;
     let max_rows = request.max_rows.unwrap_or(DEFAULT_MAX_ROWS);
-    if !(1..=MAX_ROWS).contains(&max_rows) {
-        return Err(AppError::bad_request(
-            "invalid_parameter",
-            format!("max_rows must be from 1 to {MAX_ROWS}, got {max_rows}"),
-        ));
-    }
     let data = state.data()?;
-    data.store()
-        .sql(&request.query, max_rows)
-        .await
-        .map(Json)
-        .map_err(|e| store_error("the SQL query failed", e))
+    Ok(Json(data.sql(&request.query, max_rows).await?))
 }
 
 fn sql_doc() -> Value {

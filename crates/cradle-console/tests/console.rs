@@ -3,17 +3,15 @@
 //! with keys made in a real SQLite state database; then one server on a
 //! real socket, timed from start to ready.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use cradle_console::{
-    AppState, Data, LogFormat, MemoryStore, Server, ServerConfig, StateConfig, StateDb, router,
-    routes,
-};
+use cradle_console::{AppState, LogFormat, Server, ServerConfig, router, routes};
+use cradle_query::{Data, MemoryStore};
+use cradle_state::{StateConfig, StateDb};
+use cradle_test_support::fixture;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -31,7 +29,7 @@ impl Console {
     async fn new() -> Console {
         let dir = tempfile::tempdir().expect("tempdir");
         let data_dir = dir.path().join("data");
-        support::write_data_dir(&data_dir).await;
+        fixture::write_data_dir(&data_dir).await;
         let state_db = StateDb::open(&StateConfig::Dir(dir.path().join("state")))
             .await
             .expect("state db");
@@ -111,7 +109,7 @@ async fn health_is_always_ok_and_ready_waits_for_the_data() {
     assert_eq!(json_body(stats).await["error"]["code"], "not_ready");
 
     let data_dir = dir.path().join("data");
-    support::write_data_dir(&data_dir).await;
+    fixture::write_data_dir(&data_dir).await;
     state.set_data(Data::open(&data_dir).await.expect("open"));
     let ready = get("/ready").await.expect("ready");
     assert_eq!(ready.status(), StatusCode::OK);
@@ -499,7 +497,7 @@ async fn request_ids_are_echoed_or_made() {
 async fn memory_store_serves_products_without_a_catalog() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data_dir = dir.path().join("data");
-    support::write_data_dir(&data_dir).await;
+    fixture::write_data_dir(&data_dir).await;
     let index = cradle_index::SearchIndex::open(&data_dir.join("index/search")).expect("index");
     let store = MemoryStore::new(vec![json!({"article_no": "A-1", "family": "F"})]);
     let state = state_without_data(&dir).await;
@@ -544,7 +542,7 @@ async fn http_get(address: std::net::SocketAddr, path: &str) -> std::io::Result<
 async fn a_real_server_is_ready_well_under_a_second() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data_dir = dir.path().join("data");
-    support::write_data_dir(&data_dir).await;
+    fixture::write_data_dir(&data_dir).await;
     let config = ServerConfig {
         data_dir,
         state: StateConfig::Dir(dir.path().join("state")),

@@ -1,5 +1,5 @@
 //! The shared vocabulary of cradle: canonical product fields, reject reasons,
-//! the cell-accounting rules, the demo manifest, the workspace layout and the
+//! the cell-accounting rules, the demo manifest and the
 //! per-customer configuration.
 //!
 //! Architecture invariant: this crate does no IO except reading `cradle.toml`,
@@ -10,7 +10,6 @@ pub mod config;
 pub mod dates;
 pub mod fields;
 pub mod manifest;
-pub mod workspace;
 
 pub use accounting::{Balance, RejectReason};
 pub use fields::CanonicalField;

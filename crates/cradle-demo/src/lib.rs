@@ -40,7 +40,9 @@ impl Default for DemoOptions {
 /// Why a delivery could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
-    #[error("scale must be a positive number, got {0}")]
+    #[error(
+        "scale {0} is out of range\nhint: use a value above 0 and at most {MAX_SCALE} (1.0 = the reference delivery)"
+    )]
     Scale(f64),
     #[error(
         "{path} exists, is not empty and holds no manifest.json of an earlier demo; refusing to write into it"
@@ -63,6 +65,9 @@ pub enum DemoError {
     },
 }
 
+/// The largest scale generated (10.5 million products).
+pub const MAX_SCALE: f64 = 100.0;
+
 /// The name written to `manifest.json`.
 pub const GENERATOR: &str = "cradle-demo 1";
 
@@ -77,7 +82,7 @@ pub fn product_count(scale: f64) -> usize {
 /// Refuses a non-empty `dir` unless it holds a `manifest.json` (an earlier
 /// demo, whose files are then overwritten).
 pub fn generate(dir: &Path, options: &DemoOptions) -> Result<Manifest, DemoError> {
-    if !(options.scale.is_finite() && options.scale > 0.0) {
+    if !(options.scale.is_finite() && options.scale > 0.0 && options.scale <= MAX_SCALE) {
         return Err(DemoError::Scale(options.scale));
     }
     prepare(dir)?;

@@ -9,7 +9,6 @@
 //! With `HF_HUB_OFFLINE=1` nothing is fetched: a complete cached copy is
 //! used, anything else is an error.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -197,42 +196,20 @@ impl HubClient {
         if status != 200 {
             return Err(EmbedError::DownloadStatus { url, status });
         }
-        let parent = target.parent().unwrap_or(dir);
-        std::fs::create_dir_all(parent).map_err(|source| EmbedError::CacheWrite {
-            path: parent.to_path_buf(),
-            source,
-        })?;
-        let temporary = parent.join(format!(
-            ".{}.part-{}",
-            target
-                .file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default(),
-            std::process::id()
-        ));
         let write_error = |source| EmbedError::CacheWrite {
-            path: temporary.clone(),
+            path: target.clone(),
             source,
         };
-        let result = (|| {
-            let mut out = std::fs::File::create(&temporary).map_err(write_error)?;
-            std::io::copy(&mut response.body_mut().as_reader(), &mut out).map_err(|source| {
-                EmbedError::Download {
-                    url: url.clone(),
-                    source: Box::new(source),
-                }
-            })?;
-            out.flush().map_err(write_error)?;
-            out.sync_all().map_err(write_error)?;
-            std::fs::rename(&temporary, &target).map_err(|source| EmbedError::CacheWrite {
-                path: target.clone(),
-                source,
-            })
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&temporary);
-        }
-        result
+        // Written under a temporary name and renamed into place, so an
+        // interrupted download never leaves a partial file in the cache.
+        let mut out = cradle_fs::AtomicFile::create(&target).map_err(write_error)?;
+        std::io::copy(&mut response.body_mut().as_reader(), &mut out).map_err(|source| {
+            EmbedError::Download {
+                url: url.clone(),
+                source: Box::new(source),
+            }
+        })?;
+        out.commit().map_err(write_error)
     }
 }
 

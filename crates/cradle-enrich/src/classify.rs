@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use cradle_classify::{Classification, CodeCheck, EtimModel, Evidence, SourceAttribute};
-use cradle_index::vector::VectorIndex;
+use cradle_vector::VectorIndex;
 use rayon::prelude::*;
 
 use crate::Progress;

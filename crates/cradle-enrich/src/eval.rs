@@ -3,8 +3,8 @@
 //! hidden from their neighbours too) and compare.
 
 use cradle_classify::{EtimModel, Evaluation};
-use cradle_core::workspace::Workspace;
-use cradle_index::vector::VectorIndex;
+use cradle_fs::Workspace;
+use cradle_vector::VectorIndex;
 use rayon::prelude::*;
 
 use crate::EnrichError;

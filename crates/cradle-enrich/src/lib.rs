@@ -25,10 +25,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use cradle_classify::EtimModel;
-use cradle_core::workspace::Workspace;
 use cradle_embed::{Embedder, ModelInfo};
-use cradle_index::vector::{BuildParams, VectorIndex};
+use cradle_fs::Workspace;
 use cradle_media::MediaTools;
+use cradle_vector::{BuildParams, VectorIndex};
 use serde::Serialize;
 
 pub use media::MediaFailure;
@@ -59,7 +59,7 @@ pub enum EnrichError {
     #[error("cannot read the delivery records")]
     DeliveryRecord {
         #[source]
-        source: cradle_lake::deliveries::DeliveryError,
+        source: cradle_lakehouse::deliveries::DeliveryError,
     },
     #[error("the published delivery in {lakehouse} names no `{table}` table")]
     MissingTable { lakehouse: PathBuf, table: String },
@@ -90,7 +90,7 @@ pub enum EnrichError {
     Vectors {
         path: PathBuf,
         #[source]
-        source: cradle_index::vector::VectorError,
+        source: cradle_vector::VectorError,
     },
     #[error("cannot write {path}")]
     Write {
@@ -258,7 +258,7 @@ pub fn enrich(
     })?;
     let keys: Vec<String> = selected.iter().map(|c| c.key()).collect();
     progress.stage("building the vector index", 0);
-    cradle_index::vector::build(
+    cradle_vector::build(
         &index_path,
         model.dimension,
         &keys,
@@ -400,23 +400,16 @@ pub fn vector_lookup<'a>(
 
 /// Writes the report as JSON and as text next to it.
 pub fn write_report(workspace: &Workspace, report: &EnrichReport) -> Result<PathBuf, EnrichError> {
-    let dir = workspace.reports_dir();
     let write = |path: &Path, bytes: &[u8]| -> Result<(), EnrichError> {
-        std::fs::create_dir_all(&dir)
-            .and_then(|()| {
-                let temporary = path.with_extension("tmp");
-                std::fs::write(&temporary, bytes)?;
-                std::fs::rename(&temporary, path)
-            })
-            .map_err(|source| EnrichError::Write {
-                path: path.to_path_buf(),
-                source,
-            })
+        cradle_fs::write_atomic(path, bytes).map_err(|source| EnrichError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
     };
-    let json_path = dir.join("enrich.json");
+    let json_path = workspace.report("enrich.json");
     let json = serde_json::to_vec_pretty(report).unwrap_or_default();
     write(&json_path, &json)?;
-    write(&dir.join("enrich.txt"), summary(report).as_bytes())?;
+    write(&workspace.report("enrich.txt"), summary(report).as_bytes())?;
     Ok(json_path)
 }
 

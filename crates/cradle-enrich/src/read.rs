@@ -7,7 +7,7 @@ use std::path::Path;
 
 use arrow_array::{Array, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
 use cradle_lake::Table;
-use cradle_lake::deliveries::DeliveryRecord;
+use cradle_lakehouse::deliveries::DeliveryRecord;
 
 use crate::EnrichError;
 
@@ -136,7 +136,7 @@ impl Delivery {
 
 /// The newest published delivery of a lakehouse.
 pub fn latest_record(lakehouse: &Path) -> Result<DeliveryRecord, EnrichError> {
-    match cradle_lake::deliveries::latest(lakehouse) {
+    match cradle_lakehouse::deliveries::latest(lakehouse) {
         Ok(Some((record, _))) => Ok(record),
         Ok(None) => Err(EnrichError::NoDelivery {
             lakehouse: lakehouse.to_path_buf(),
@@ -464,7 +464,7 @@ mod tests {
             customer: "test".into(),
             committed_at: String::new(),
         };
-        let file = cradle_lake::deliveries::record_file(dir, 1);
+        let file = cradle_lakehouse::deliveries::record_file(dir, 1);
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
         std::fs::write(file, serde_json::to_string(&record).unwrap()).unwrap();
     }

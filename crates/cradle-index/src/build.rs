@@ -124,7 +124,7 @@ fn scan(table: &Path, version: u64, columns: &[&str]) -> Result<cradle_lake::Sca
 }
 
 fn resolve_versions(lakehouse_dir: &Path) -> Result<BuiltFrom, IndexError> {
-    use cradle_lake::deliveries::{self, DeliveryError};
+    use cradle_lakehouse::deliveries::{self, DeliveryError};
     let newest = deliveries::latest(lakehouse_dir).map_err(|error| match error {
         DeliveryError::Read { path, source } => IndexError::DeliveryRecord { path, source },
         DeliveryError::Damaged { path, source } => {
@@ -431,7 +431,10 @@ impl IndexBuilder {
     ) -> Result<BuildReport, IndexError> {
         check_replaceable(index_dir)?;
         let started = Instant::now();
-        let staging = staging_dir(index_dir, "building")?;
+        let staging = cradle_fs::staging_dir(index_dir).map_err(|source| IndexError::Prepare {
+            path: index_dir.to_path_buf(),
+            source,
+        })?;
         let result = self.write_into(&staging, built_from, options);
         let mut report = match result {
             Ok(report) => report,
@@ -737,47 +740,9 @@ fn check_replaceable(index_dir: &Path) -> Result<(), IndexError> {
     }
 }
 
-/// A fresh sibling of `index_dir` (same filesystem, so renames are atomic).
-fn staging_dir(index_dir: &Path, purpose: &str) -> Result<PathBuf, IndexError> {
-    let prepare = |source| IndexError::Prepare {
-        path: index_dir.to_path_buf(),
-        source,
-    };
-    let parent = match index_dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(prepare)?;
-    let name = index_dir
-        .file_name()
-        .map_or_else(|| "index".into(), |n| n.to_string_lossy().into_owned());
-    let staging = parent.join(format!(".{name}.{purpose}-{}", std::process::id()));
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging).map_err(prepare)?;
-    }
-    if purpose == "building" {
-        std::fs::create_dir(&staging).map_err(prepare)?;
-    }
-    Ok(staging)
-}
-
 fn swap_into_place(staging: &Path, index_dir: &Path) -> Result<(), IndexError> {
-    let prepare = |source| IndexError::Prepare {
+    cradle_fs::replace_dir(staging, index_dir).map_err(|source| IndexError::Prepare {
         path: index_dir.to_path_buf(),
         source,
-    };
-    let old = if index_dir.exists() {
-        let old = staging_dir(index_dir, "old")?;
-        std::fs::rename(index_dir, &old).map_err(prepare)?;
-        Some(old)
-    } else {
-        None
-    };
-    std::fs::rename(staging, index_dir).map_err(prepare)?;
-    if let Some(old) = old {
-        // Readers of the old index keep their maps; the files go when they
-        // close. A failure here leaves only a hidden directory behind.
-        let _ = std::fs::remove_dir_all(old);
-    }
-    Ok(())
+    })
 }

@@ -33,7 +33,6 @@ mod meta;
 mod readonly;
 mod schema;
 mod search;
-pub mod vector;
 
 pub use analysis::{fact_key, normalize_attribute, normalize_code, normalize_unit};
 pub use build::{

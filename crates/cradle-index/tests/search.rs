@@ -5,16 +5,12 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use arrow_array::{
-    ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
-};
-use arrow_schema::{DataType, SchemaRef};
+use arrow_array::RecordBatch;
 use cradle_index::{BuildOptions, Filter, SearchIndex, SearchRequest, SearchResponse, build};
-use cradle_ingest::{ATTRIBUTES_SCHEMA, PRODUCTS_SCHEMA};
 use cradle_lake::{Table, WriteOptions};
+use cradle_test_support::lakehouse::{self, AttributeRow, ProductRow};
 
 /// One product: article number and (column, value) pairs of `products`.
 struct Product {
@@ -183,100 +179,71 @@ const ATTRIBUTES: &[Attribute] = &[
     ("XX-999", "Leistung", "5", Some(5.0), None, Some("W")),
 ];
 
-fn text_column(values: Vec<Option<String>>) -> ArrayRef {
-    Arc::new(StringArray::from(values))
-}
-
 fn products_batch(products: &[(String, Vec<(String, String)>)]) -> RecordBatch {
-    let schema: SchemaRef = PRODUCTS_SCHEMA.clone();
-    let columns: Vec<ArrayRef> = schema
-        .fields()
+    let rows: Vec<ProductRow> = products
         .iter()
-        .map(|field| -> ArrayRef {
-            let name = field.name().as_str();
-            match field.data_type() {
-                DataType::Utf8 => text_column(
-                    products
-                        .iter()
-                        .map(|(article, columns)| match name {
-                            "article_no" => Some(article.clone()),
-                            "content_hash" => Some(format!("hash-{article}")),
-                            _ => columns
-                                .iter()
-                                .find(|(c, _)| c == name)
-                                .map(|(_, v)| v.clone()),
-                        })
-                        .collect(),
-                ),
-                DataType::Float64 => Arc::new(Float64Array::from(
-                    products
-                        .iter()
-                        .map(|_| (name == "price_eur").then_some(19.9))
-                        .collect::<Vec<_>>(),
-                )),
-                DataType::Int64 => Arc::new(Int64Array::from(vec![1; products.len()])),
-                other => panic!("unexpected products column type {other}"),
-            }
+        .map(|(article, columns)| {
+            let mut row = ProductRow {
+                article_no: article.clone(),
+                fields: columns.clone(),
+            };
+            row.fields
+                .push(("content_hash".into(), format!("hash-{article}")));
+            row.fields.push(("price_eur".into(), "19.9".into()));
+            row
         })
         .collect();
-    RecordBatch::try_new(schema, columns).expect("products batch")
+    lakehouse::products_batch(&rows)
 }
 
 fn attributes_batch(rows: &[Attribute]) -> RecordBatch {
-    let n = rows.len();
-    let text = |f: &dyn Fn(&Attribute) -> Option<String>| text_column(rows.iter().map(f).collect());
-    let columns: Vec<ArrayRef> = vec![
-        text(&|r| Some(r.0.to_owned())),
-        text(&|r| Some(r.1.to_owned())),
-        text(&|r| {
-            Some(match r.5 {
+    let rows: Vec<AttributeRow> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| AttributeRow {
+            article_no: r.0.into(),
+            attribute: r.1.into(),
+            header: match r.5 {
                 Some(unit) => format!("{} [{unit}]", r.1),
                 None => r.1.to_owned(),
-            })
-        }),
-        // A canonical field row is below; attribute rows have no field.
-        text(&|_| None),
-        text(&|r| Some(r.2.to_owned())),
-        Arc::new(Float64Array::from(
-            rows.iter().map(|r| r.3).collect::<Vec<_>>(),
-        )),
-        Arc::new(BooleanArray::from(
-            rows.iter().map(|r| r.4).collect::<Vec<_>>(),
-        )),
-        Arc::new(Date32Array::from(vec![None; n])),
-        text(&|r| r.5.map(str::to_owned)),
-        Arc::new(BooleanArray::from(vec![false; n])),
-        text(&|_| Some("data.csv".to_owned())),
-        text(&|_| None),
-        Arc::new(Int64Array::from((0..n as i64).collect::<Vec<_>>())),
-        text(&|_| Some("A".to_owned())),
-    ];
-    RecordBatch::try_new(ATTRIBUTES_SCHEMA.clone(), columns).expect("attributes batch")
+            },
+            original: r.2.into(),
+            number: r.3,
+            boolean: r.4,
+            unit: r.5.map(str::to_owned),
+            file: "data.csv".into(),
+            row: i as i64,
+            column: "A".into(),
+            ..AttributeRow::default()
+        })
+        .collect();
+    lakehouse::attributes_batch(&rows)
 }
 
 /// A row of a canonical field and a "no value" row: neither may reach the
 /// attribute text.
 fn skipped_rows_batch() -> RecordBatch {
-    let columns: Vec<ArrayRef> = vec![
-        text_column(vec![Some("LW-100234".into()), Some("LW-100234".into())]),
-        text_column(vec![Some("Bezeichnung".into()), Some("Gewicht".into())]),
-        text_column(vec![
-            Some("Bezeichnung".into()),
-            Some("Gewicht [kg]".into()),
-        ]),
-        text_column(vec![Some("name_de".into()), None]),
-        text_column(vec![Some("Zebrastreifen".into()), Some("Quokka".into())]),
-        Arc::new(Float64Array::from(vec![None, None])),
-        Arc::new(BooleanArray::from(vec![None, None])),
-        Arc::new(Date32Array::from(vec![None, None])),
-        text_column(vec![None, None]),
-        Arc::new(BooleanArray::from(vec![false, true])),
-        text_column(vec![Some("data.csv".into()), Some("data.csv".into())]),
-        text_column(vec![None, None]),
-        Arc::new(Int64Array::from(vec![100, 101])),
-        text_column(vec![Some("B".into()), Some("C".into())]),
-    ];
-    RecordBatch::try_new(ATTRIBUTES_SCHEMA.clone(), columns).expect("skipped rows batch")
+    let mut field = AttributeRow::text(
+        "LW-100234",
+        "Bezeichnung",
+        "Bezeichnung",
+        "Zebrastreifen",
+        "data.csv",
+        100,
+        "B",
+    );
+    field.field = Some("name_de".into());
+    let mut no_value = AttributeRow::text(
+        "LW-100234",
+        "Gewicht",
+        "Gewicht [kg]",
+        "Quokka",
+        "data.csv",
+        101,
+        "C",
+    );
+    no_value.no_value = true;
+    lakehouse::attributes_batch(&[field, no_value])
 }
 
 fn write_table(path: &Path, batches: &[RecordBatch]) -> u64 {

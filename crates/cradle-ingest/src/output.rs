@@ -1,12 +1,13 @@
-//! The Arrow shape of what ingest produces: the long, lossless `attributes`
-//! table and the `rejects` table, built in batches and handed to a [`Sink`].
+//! What ingest produces, in the shapes `cradle-lakehouse` defines: the
+//! long, lossless `attributes` table and the `rejects` table, built in
+//! batches and handed to a [`Sink`].
 
 use arrow_array::builder::{
     BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder,
 };
 use arrow_array::{ArrayRef, RecordBatch};
-use arrow_schema::{DataType, Field, Schema, SchemaRef};
-use std::sync::{Arc, LazyLock};
+use cradle_lakehouse::schema::{attributes, rejects};
+use std::sync::Arc;
 
 /// Rows per batch handed to the sink. Small enough that a batch's buffers
 /// come from the allocator's recycled pages: with 128K rows each batch took
@@ -27,37 +28,6 @@ pub trait Sink: Sync {
 }
 
 pub type SinkError = Box<dyn std::error::Error + Send + Sync>;
-
-pub static ATTRIBUTES_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
-    Arc::new(Schema::new(vec![
-        Field::new("article_no", DataType::Utf8, false),
-        Field::new("attribute", DataType::Utf8, false),
-        Field::new("header", DataType::Utf8, false),
-        Field::new("field", DataType::Utf8, true),
-        Field::new("original", DataType::Utf8, false),
-        Field::new("value_number", DataType::Float64, true),
-        Field::new("value_bool", DataType::Boolean, true),
-        Field::new("value_date", DataType::Date32, true),
-        Field::new("unit", DataType::Utf8, true),
-        Field::new("no_value", DataType::Boolean, false),
-        Field::new("source_file", DataType::Utf8, false),
-        Field::new("source_sheet", DataType::Utf8, true),
-        Field::new("source_row", DataType::Int64, false),
-        Field::new("source_column", DataType::Utf8, false),
-    ]))
-});
-
-pub static REJECTS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
-    Arc::new(Schema::new(vec![
-        Field::new("source_file", DataType::Utf8, false),
-        Field::new("source_sheet", DataType::Utf8, true),
-        Field::new("source_row", DataType::Int64, true),
-        Field::new("reason", DataType::Utf8, false),
-        Field::new("detail", DataType::Utf8, false),
-        Field::new("cells", DataType::Int64, false),
-        Field::new("content", DataType::Utf8, false),
-    ]))
-});
 
 /// One attribute value with its provenance.
 #[derive(Debug, Clone, Copy)]
@@ -197,7 +167,7 @@ impl AttributeBatch {
             Arc::new(full.row.finish()),
             Arc::new(full.column.finish()),
         ];
-        RecordBatch::try_new(ATTRIBUTES_SCHEMA.clone(), columns)
+        RecordBatch::try_new(attributes::schema(), columns)
             .expect("attribute columns match their schema")
     }
 }
@@ -258,7 +228,6 @@ impl RejectBatch {
             Arc::new(self.cells.finish()),
             Arc::new(self.content.finish()),
         ];
-        RecordBatch::try_new(REJECTS_SCHEMA.clone(), columns)
-            .expect("reject columns match their schema")
+        RecordBatch::try_new(rejects::schema(), columns).expect("reject columns match their schema")
     }
 }

@@ -7,14 +7,13 @@
 
 use arrow_array::builder::{Float64Builder, Int64Builder, StringBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
-use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use cradle_core::fields::{CanonicalField, FieldKind};
 use serde::Serialize;
 
 /// The hasher of the per-product maps: fast, and seeded per process so a
 /// hostile delivery cannot aim at collisions.
 pub type FastHash = foldhash::fast::RandomState;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 const FIELDS: usize = CanonicalField::ALL.len();
 
@@ -186,22 +185,6 @@ pub struct ConflictExample {
     pub kept: String,
     pub other: String,
 }
-
-pub static PRODUCTS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
-    let mut fields = vec![Field::new("article_no", DataType::Utf8, false)];
-    for field in CanonicalField::ALL.iter().skip(1) {
-        let data_type = match field.kind() {
-            FieldKind::Number => DataType::Float64,
-            FieldKind::Text => DataType::Utf8,
-        };
-        fields.push(Field::new(field.column(), data_type, true));
-    }
-    fields.push(Field::new("records", DataType::Int64, false));
-    fields.push(Field::new("attributes", DataType::Int64, false));
-    fields.push(Field::new("conflicts", DataType::Int64, false));
-    fields.push(Field::new("content_hash", DataType::Utf8, false));
-    Arc::new(Schema::new(fields))
-});
 
 impl ProductState {
     /// Bytes [`ProductState::encode`] appends for this state under `key`.
@@ -456,7 +439,8 @@ impl ProductBatch {
         columns.push(Arc::new(self.attributes.finish()));
         columns.push(Arc::new(self.conflicts.finish()));
         columns.push(Arc::new(self.content.finish()));
-        RecordBatch::try_new(PRODUCTS_SCHEMA.clone(), columns).expect("product columns match")
+        RecordBatch::try_new(cradle_lakehouse::schema::products::schema(), columns)
+            .expect("product columns match")
     }
 }
 

@@ -579,7 +579,11 @@ mod tests {
         assert_eq!(hashes.len(), 19 * 50 + 400);
         assert_eq!(hashes, disk_hashes);
         let rows = |batches: &[RecordBatch]| {
-            arrow_select::concat::concat_batches(&crate::PRODUCTS_SCHEMA, batches).unwrap()
+            arrow_select::concat::concat_batches(
+                &cradle_lakehouse::schema::products::schema(),
+                batches,
+            )
+            .unwrap()
         };
         assert_eq!(rows(&batches), rows(&disk_batches));
         // Products in several files have one attribute with several values.

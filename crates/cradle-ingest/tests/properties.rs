@@ -117,7 +117,7 @@ proptest! {
             prop_assert_eq!(*sink.attributes.lock().unwrap() as u64, totals.data_points);
             prop_assert_eq!(*sink.rejected_cells.lock().unwrap() as u64, totals.rejected_cells);
             let products = arrow_select::concat::concat_batches(
-                &cradle_ingest::PRODUCTS_SCHEMA,
+                &cradle_lakehouse::schema::products::schema(),
                 sink.products.lock().unwrap().iter(),
             )
             .unwrap();

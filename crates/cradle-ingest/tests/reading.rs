@@ -34,8 +34,11 @@ impl Memory {
     /// The whole `products` table as one batch.
     fn products(&self) -> RecordBatch {
         let batches = self.products.lock().unwrap();
-        arrow_select::concat::concat_batches(&cradle_ingest::PRODUCTS_SCHEMA, batches.iter())
-            .unwrap()
+        arrow_select::concat::concat_batches(
+            &cradle_lakehouse::schema::products::schema(),
+            batches.iter(),
+        )
+        .unwrap()
     }
 
     fn attribute_rows(&self) -> usize {

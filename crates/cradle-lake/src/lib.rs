@@ -15,7 +15,6 @@
 //! removed by [`Table::vacuum_uncommitted`].
 
 pub mod commit;
-pub mod deliveries;
 mod error;
 pub mod history;
 pub mod protocol;

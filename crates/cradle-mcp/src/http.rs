@@ -18,7 +18,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header, uri::Authority};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use cradle_console::{AppState, CREATE_KEY_HINT};
+use cradle_query::DataSlot;
+use cradle_state::{CREATE_KEY_HINT, StateDb};
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::json;
@@ -82,7 +83,7 @@ impl HostPort {
 
 #[derive(Debug)]
 struct Guard {
-    state: AppState,
+    state_db: StateDb,
     /// `None`: every host is allowed.
     allowed_hosts: Option<Vec<HostPort>>,
 }
@@ -147,10 +148,15 @@ async fn require_key(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let Some(token) = cradle_console::auth::bearer(&request) else {
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(cradle_state::bearer_token);
+    let Some(token) = token else {
         return unauthorized("/mcp needs an API key");
     };
-    match guard.state.state_db().verify_api_key(token).await {
+    match guard.state_db.verify_api_key(token).await {
         Ok(Some(key)) => {
             tracing::debug!(key = %key.prefix, "MCP request authenticated");
             request.extensions_mut().insert(key);
@@ -168,10 +174,11 @@ async fn require_key(
     }
 }
 
-/// The router serving MCP at [`MCP_PATH`] over the console's `state`: the
-/// host check, the key check, then the MCP service. Its state is applied,
-/// so it merges into any `Router`.
-pub fn router(state: AppState, options: McpOptions) -> Router {
+/// The router serving MCP at [`MCP_PATH`] over the data in `data` (which
+/// may still be opening), with keys checked against `state_db`: the host
+/// check, the key check, then the MCP service. Its state is applied, so
+/// it merges into any `Router` (the console's, in `cradle serve`).
+pub fn router(data: Arc<DataSlot>, state_db: StateDb, options: McpOptions) -> Router {
     let allowed_hosts = if options.allowed_hosts.is_empty() {
         None
     } else {
@@ -190,14 +197,14 @@ pub fn router(state: AppState, options: McpOptions) -> Router {
         .with_json_response(true)
         .with_sse_keep_alive(None)
         .disable_allowed_hosts();
-    let server = CradleMcp::for_console(state.clone());
+    let server = CradleMcp::for_slot(data);
     let service = StreamableHttpService::new(
         move || Ok(server.clone()),
         Arc::new(NeverSessionManager::default()),
         config,
     );
     let guard = Arc::new(Guard {
-        state,
+        state_db,
         allowed_hosts,
     });
     Router::new()

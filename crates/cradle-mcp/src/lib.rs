@@ -13,21 +13,20 @@
 //! 2025-03-26, 2025-06-18 and 2025-11-25 with the `initialize` handshake,
 //! and 2026-07-28 (per-request `_meta`, `server/discover`, stateless).
 //!
-//! Architecture invariant: the tools only read; they go through the
-//! console's `ProductStore` and `SearchIndex`, never to files directly.
+//! Architecture invariant: the tools only read, through `cradle-query`
+//! (the same queries the console's HTTP API runs), never files directly;
+//! this crate knows nothing of the console.
 
 mod http;
 mod server;
 
-use std::sync::Arc;
-
-use cradle_console::Data;
+use cradle_query::Data;
 use rmcp::ServiceExt;
 
 pub use http::{MCP_PATH, McpOptions, router};
 pub use server::{
-    CradleMcp, DEFAULT_LIMIT, DEFAULT_MAX_ROWS, FilterInput, FilterProductsInput, GetProductInput,
-    MAX_LIMIT, MAX_OFFSET, MAX_ROWS, RunSqlInput, SearchProductsInput,
+    CradleMcp, DEFAULT_LIMIT, DEFAULT_MAX_ROWS, FilterProductsInput, GetProductInput, MAX_LIMIT,
+    MAX_OFFSET, MAX_ROWS, RunSqlInput, SearchProductsInput,
 };
 
 /// Why the stdio server stopped with an error.
@@ -48,7 +47,7 @@ pub enum StdioError {
 /// Serves MCP on stdin/stdout over `data` until the client closes stdin.
 /// Logs must go to stderr: stdout carries the protocol.
 pub async fn serve_stdio(data: Data) -> Result<(), StdioError> {
-    let server = CradleMcp::for_data(Arc::new(data));
+    let server = CradleMcp::for_data(data);
     let running = server
         .serve(rmcp::transport::stdio())
         .await

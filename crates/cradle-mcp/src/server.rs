@@ -10,9 +10,8 @@
 
 use std::sync::Arc;
 
-use cradle_console::search::Mode;
-use cradle_console::{AppError, AppState, Data, ProductQuery, StoreError};
 use cradle_index::{Filter, SearchRequest};
+use cradle_query::{Data, DataSlot, FilterSpec, Mode, ProductQuery, QueryError};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, Implementation, ServerCapabilities, ServerConfig};
@@ -26,10 +25,7 @@ pub const MAX_LIMIT: usize = 100;
 pub const MAX_OFFSET: usize = 10_000;
 /// Hits or products returned when `limit` is not given.
 pub const DEFAULT_LIMIT: usize = 10;
-/// Rows returned by `run_sql` when `max_rows` is not given.
-pub const DEFAULT_MAX_ROWS: usize = 100;
-/// The most rows `run_sql` returns.
-pub const MAX_ROWS: usize = 10_000;
+pub use cradle_query::ops::{DEFAULT_MAX_ROWS, MAX_ROWS};
 
 /// What the server tells clients (and their models) about itself.
 const INSTRUCTIONS: &str = "\
@@ -52,16 +48,6 @@ use them to find exact filter values.
 Failures are tool results with isError and {\"error\": {\"code\", \"message\"}}; \
 the code `not_ready` means the server is still opening its data: retry shortly.";
 
-/// Where the tools read the data from.
-#[derive(Debug, Clone)]
-enum Source {
-    /// The console's state: the data opens in the background, so it is
-    /// looked up on every call.
-    Console(AppState),
-    /// Data opened before serving (stdio).
-    Open(Arc<Data>),
-}
-
 /// A failure of a tool, answered as a tool result with `isError: true`.
 #[derive(Debug)]
 struct ToolFailure {
@@ -79,17 +65,27 @@ impl ToolFailure {
 
     /// A fault of the server: logged with its cause, reported without.
     fn internal(context: &str, error: &dyn std::error::Error) -> ToolFailure {
-        tracing::error!(error = %chain(error), "{context}");
+        tracing::error!(error = %cradle_query::chain(error), "{context}");
         ToolFailure::new(
             "internal",
             format!("{context}; the server log has the cause"),
         )
     }
 
-    fn from_store(context: &str, error: StoreError) -> ToolFailure {
+    /// A query failure: the requester's mistakes keep their code and
+    /// message (the same the HTTP API answers), faults are logged.
+    fn from_query(error: QueryError) -> ToolFailure {
         match error {
-            StoreError::Request { code, message } => ToolFailure::new(code, message),
-            internal @ StoreError::Internal { .. } => ToolFailure::internal(context, &internal),
+            QueryError::BadRequest { code, message } | QueryError::NotFound { code, message } => {
+                ToolFailure::new(code, message)
+            }
+            QueryError::NotReady => ToolFailure::new(
+                "not_ready",
+                "the server is still opening its data; retry shortly",
+            ),
+            QueryError::Internal { context, source } => {
+                ToolFailure::internal(context, source.as_ref())
+            }
         }
     }
 
@@ -98,18 +94,6 @@ impl ToolFailure {
             "error": {"code": self.code, "message": self.message}
         }))
     }
-}
-
-/// The error and its sources, `: `-separated, for the log.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 fn answer(result: Result<Value, ToolFailure>) -> Result<CallToolResult, ErrorData> {
@@ -125,60 +109,8 @@ fn within(
     default: usize,
     range: std::ops::RangeInclusive<usize>,
 ) -> Result<usize, ToolFailure> {
-    let value = value.unwrap_or(default);
-    if range.contains(&value) {
-        Ok(value)
-    } else {
-        Err(ToolFailure::new(
-            "invalid_parameter",
-            format!(
-                "{name} must be from {} to {}, got {value}",
-                range.start(),
-                range.end()
-            ),
-        ))
-    }
-}
-
-/// A condition every hit must meet.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[schemars(crate = "rmcp::schemars")]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum FilterInput {
-    /// `field` equals `value`. Fields: family, brand, series, etim_class,
-    /// article_no, gtin, or an attribute name such as `Leistung` (case and
-    /// umlaut spelling do not matter; numbers compare as numbers).
-    Equals { field: String, value: String },
-    /// A numeric attribute between `min` and `max` inclusive (either may be
-    /// left out), in `unit` if given, as delivered ("W", "lm", "K").
-    Range {
-        field: String,
-        min: Option<f64>,
-        max: Option<f64>,
-        unit: Option<String>,
-    },
-    /// A yes/no attribute, e.g. `Dimmbar` = true.
-    Bool { field: String, value: bool },
-}
-
-impl From<FilterInput> for Filter {
-    fn from(input: FilterInput) -> Filter {
-        match input {
-            FilterInput::Equals { field, value } => Filter::Equals { field, value },
-            FilterInput::Range {
-                field,
-                min,
-                max,
-                unit,
-            } => Filter::Range {
-                field,
-                min,
-                max,
-                unit,
-            },
-            FilterInput::Bool { field, value } => Filter::Bool { field, value },
-        }
-    }
+    cradle_query::ops::within(name, value.unwrap_or(default), range)
+        .map_err(ToolFailure::from_query)
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -199,7 +131,7 @@ pub struct SearchProductsInput {
     pub etim_class: Option<String>,
     /// Further conditions, all of which must hold.
     #[serde(default)]
-    pub filters: Vec<FilterInput>,
+    pub filters: Vec<FilterSpec>,
     /// Hits to return, 1 to 100 (default 10).
     pub limit: Option<usize>,
     /// Hits to skip, for paging (default 0, at most 10000).
@@ -248,37 +180,27 @@ pub struct RunSqlInput {
 /// The MCP server over one customer's data. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct CradleMcp {
-    source: Source,
+    data: Arc<DataSlot>,
     tool_router: ToolRouter<CradleMcp>,
 }
 
 impl CradleMcp {
-    /// A server reading the console's data, which may not be open yet.
-    pub fn for_console(state: AppState) -> CradleMcp {
+    /// A server reading the data in `data`, which may still be opening
+    /// (the console's slot).
+    pub fn for_slot(data: Arc<DataSlot>) -> CradleMcp {
         CradleMcp {
-            source: Source::Console(state),
+            data,
             tool_router: CradleMcp::tool_router(),
         }
     }
 
-    /// A server over data that is already open.
-    pub fn for_data(data: Arc<Data>) -> CradleMcp {
-        CradleMcp {
-            source: Source::Open(data),
-            tool_router: CradleMcp::tool_router(),
-        }
+    /// A server over data that is already open (stdio).
+    pub fn for_data(data: Data) -> CradleMcp {
+        CradleMcp::for_slot(Arc::new(DataSlot::ready(data)))
     }
 
     fn data(&self) -> Result<Arc<Data>, ToolFailure> {
-        match &self.source {
-            Source::Open(data) => Ok(data.clone()),
-            Source::Console(state) => state.data().map_err(|_| {
-                ToolFailure::new(
-                    "not_ready",
-                    "the server is still opening its data; retry shortly",
-                )
-            }),
-        }
+        self.data.get().map_err(ToolFailure::from_query)
     }
 
     async fn search(&self, input: SearchProductsInput) -> Result<Value, ToolFailure> {
@@ -314,12 +236,10 @@ impl CradleMcp {
             })?,
         };
         let data = self.data()?;
-        let response = cradle_console::search::run(&data, request, mode)
+        let response = data
+            .search(request, mode)
             .await
-            .map_err(|error| match error {
-                AppError::BadRequest { code, message } => ToolFailure::new(code, message),
-                error => ToolFailure::internal("the search failed", &error),
-            })?;
+            .map_err(ToolFailure::from_query)?;
         let hits: Vec<Value> = response
             .hits
             .into_iter()
@@ -340,16 +260,13 @@ impl CradleMcp {
 
     async fn product(&self, article_no: &str) -> Result<Value, ToolFailure> {
         let data = self.data()?;
-        match data.store().product(article_no).await {
-            Ok(Some(product)) => Ok(product),
-            Ok(None) => Err(ToolFailure::new(
-                "not_found",
-                format!(
-                    "no product with the article number {article_no:?}; search_products finds article numbers"
-                ),
-            )),
-            Err(error) => Err(ToolFailure::from_store("cannot read the product", error)),
-        }
+        data.product(article_no).await.map_err(|error| match error {
+            QueryError::NotFound { code, message } => ToolFailure::new(
+                code,
+                format!("{message}; search_products finds article numbers"),
+            ),
+            other => ToolFailure::from_query(other),
+        })
     }
 
     async fn page(&self, input: FilterProductsInput) -> Result<Value, ToolFailure> {
@@ -361,34 +278,28 @@ impl CradleMcp {
             offset: within("offset", input.offset, 0, 0..=MAX_OFFSET)?,
         };
         let data = self.data()?;
-        data.store()
-            .products(&query)
-            .await
-            .map_err(|error| ToolFailure::from_store("cannot list the products", error))
+        data.products(&query).await.map_err(ToolFailure::from_query)
     }
 
     async fn sql(&self, input: RunSqlInput) -> Result<Value, ToolFailure> {
         let max_rows = within("max_rows", input.max_rows, DEFAULT_MAX_ROWS, 1..=MAX_ROWS)?;
         let data = self.data()?;
         let answer = data
-            .store()
             .sql(&input.query, max_rows)
             .await
-            .map_err(|error| ToolFailure::from_store("the SQL query failed", error))?;
+            .map_err(ToolFailure::from_query)?;
         serde_json::to_value(answer)
             .map_err(|error| ToolFailure::internal("cannot encode the SQL answer", &error))
     }
 
     async fn counts(&self, key: &str) -> Result<Value, ToolFailure> {
         let data = self.data()?;
-        let store = data.store();
         let counts = if key == "classes" {
-            store.classes().await
+            data.classes().await
         } else {
-            store.families().await
+            data.families().await
         };
-        let counts =
-            counts.map_err(|error| ToolFailure::from_store("cannot count products", error))?;
+        let counts = counts.map_err(ToolFailure::from_query)?;
         Ok(json!({ key: counts }))
     }
 }

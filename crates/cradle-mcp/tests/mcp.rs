@@ -5,27 +5,27 @@
 //! the key check and the host check. Then the official Python client (PyPI
 //! `mcp`) against a server on a real socket.
 
-// The console's fixture (a lakehouse, its index and catalog) in one place.
-#[path = "../../cradle-console/tests/support/mod.rs"]
-mod support;
-
 use std::path::PathBuf;
 use std::process::Command;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use cradle_console::{AppState, Data, StateConfig, StateDb};
 use cradle_mcp::{McpOptions, router};
+use cradle_query::{Data, DataSlot};
+use cradle_state::{StateConfig, StateDb};
+use cradle_test_support::fixture;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
+use std::sync::Arc;
 use tempfile::TempDir;
 use tower::ServiceExt;
 
 /// The MCP router over the fixture data, and a valid key.
 struct Mcp {
     _dir: TempDir,
-    state: AppState,
+    data: Arc<DataSlot>,
+    state_db: StateDb,
     key: String,
 }
 
@@ -33,7 +33,7 @@ impl Mcp {
     async fn new() -> Mcp {
         let dir = tempfile::tempdir().expect("tempdir");
         let data_dir = dir.path().join("data");
-        support::write_data_dir(&data_dir).await;
+        fixture::write_data_dir(&data_dir).await;
         let state_db = StateDb::open(&StateConfig::Dir(dir.path().join("state")))
             .await
             .expect("state db");
@@ -42,17 +42,21 @@ impl Mcp {
             .await
             .expect("key")
             .plaintext;
-        let state = AppState::new(state_db);
-        state.set_data(Data::open(&data_dir).await.expect("open data"));
+        let data = Data::open(&data_dir).await.expect("open data");
         Mcp {
             _dir: dir,
-            state,
+            data: Arc::new(DataSlot::ready(data)),
+            state_db,
             key,
         }
     }
 
     fn router(&self) -> Router {
-        router(self.state.clone(), McpOptions::default())
+        router(
+            self.data.clone(),
+            self.state_db.clone(),
+            McpOptions::default(),
+        )
     }
 
     /// A POST to /mcp with the usual headers; `version` sets
@@ -333,7 +337,7 @@ async fn tools_say_not_ready_until_the_data_is_open() {
         .await
         .expect("key")
         .plaintext;
-    let state = AppState::new(state_db);
+    let opening = Arc::new(DataSlot::default());
     let call = json!({
         "jsonrpc": "2.0", "id": 1, "method": "tools/call",
         "params": {"name": "list_families", "arguments": {}},
@@ -346,7 +350,7 @@ async fn tools_say_not_ready_until_the_data_is_open() {
         .header(header::AUTHORIZATION, format!("Bearer {key}"))
         .body(Body::from(call.to_string()))
         .unwrap();
-    let response = router(state, McpOptions::default())
+    let response = router(opening, state_db, McpOptions::default())
         .oneshot(request)
         .await
         .unwrap();
@@ -439,7 +443,7 @@ async fn refuses_hosts_not_allowed() {
     let options = McpOptions {
         allowed_hosts: vec!["localhost".into(), "console:9314".into()],
     };
-    let allowed = router(mcp.state.clone(), options.clone());
+    let allowed = router(mcp.data.clone(), mcp.state_db.clone(), options.clone());
     assert_eq!(
         send(allowed.clone(), "console:9314").await.status(),
         StatusCode::OK
@@ -450,34 +454,9 @@ async fn refuses_hosts_not_allowed() {
     );
 }
 
-/// The Python with the PyPI `mcp` package: `$CRADLE_PYTHON`, else the
-/// venv `bash scripts/test.sh` makes.
-fn python() -> PathBuf {
-    let python = std::env::var_os("CRADLE_PYTHON")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .map(|home| PathBuf::from(home).join(".cache/cradle/venv/bin/python"))
-        })
-        .filter(|p| p.exists());
-    let usable = python.as_ref().is_some_and(|p| {
-        Command::new(p)
-            .args(["-c", "import mcp"])
-            .status()
-            .is_ok_and(|s| s.success())
-    });
-    match python {
-        Some(python) if usable => python,
-        _ => panic!(
-            "no Python with the `mcp` package: set CRADLE_PYTHON or run `bash scripts/test.sh` \
-             (installs scripts/requirements-test.txt into ~/.cache/cradle/venv)"
-        ),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_official_python_client_lists_and_searches() {
-    let python = python();
+    let python = cradle_test_support::python(&["mcp"]);
     let mcp = Mcp::new().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -532,12 +511,12 @@ async fn serves_json_lines_like_stdio() {
 
     let dir = tempfile::tempdir().expect("tempdir");
     let data_dir = dir.path().join("data");
-    support::write_data_dir(&data_dir).await;
+    fixture::write_data_dir(&data_dir).await;
     let data = Data::open(&data_dir).await.expect("open data");
     let (client, server) = tokio::io::duplex(64 * 1024);
     let (server_read, server_write) = tokio::io::split(server);
     let running = tokio::spawn(async move {
-        let service = cradle_mcp::CradleMcp::for_data(std::sync::Arc::new(data))
+        let service = cradle_mcp::CradleMcp::for_data(data)
             .serve((server_read, server_write))
             .await
             .expect("handshake");

@@ -3,7 +3,6 @@
 //! codes; each subcommand lives in `commands/`.
 
 mod commands;
-mod delivery;
 mod progress;
 
 use clap::{Parser, Subcommand};

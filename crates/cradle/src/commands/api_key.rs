@@ -2,8 +2,8 @@
 //! console's API, stored hashed in the state database.
 
 use anyhow::{Context, Result};
-use cradle_console::state_db::{StateConfig, StateDb};
-use cradle_core::workspace::Workspace;
+use cradle_fs::Workspace;
+use cradle_state::{StateConfig, StateDb};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result, bail};
 use cradle_core::config::Config;
-use cradle_core::workspace::Workspace;
+use cradle_fs::Workspace;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -43,7 +43,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let workspace = Workspace::new(&args.workspace);
     let config = Config::load(&workspace.config_file())?;
-    let (model, source) = super::enrich::etim_model(&config.enrich, args.etim.as_deref())?;
+    let (model, source) =
+        cradle_pipeline::enrich::etim_model(&config.enrich, args.etim.as_deref())?;
     let run = cradle_enrich::eval::evaluate(&workspace, &model, args.holdout, args.seed)
         .with_context(|| {
             format!(
@@ -61,7 +62,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     println!("accuracy@1 {:.4}", run.evaluation.accuracy_at_1);
     println!("accuracy@3 {:.4}", run.evaluation.accuracy_at_3);
     print!("{}", run.evaluation);
-    let path = workspace.reports_dir().join("classify-eval.json");
+    let path = workspace.report("classify-eval.json");
     let json = serde_json::json!({
         "held_out": run.held_out,
         "labelled": run.labelled,
@@ -71,7 +72,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         "accuracy_at_3": run.evaluation.accuracy_at_3,
         "etim_model": source,
     });
-    crate::delivery::write_atomically(&path, &serde_json::to_vec_pretty(&json)?)?;
+    cradle_fs::write_atomic(&path, &serde_json::to_vec_pretty(&json)?)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     println!("Report: {}", path.display());
     Ok(ExitCode::SUCCESS)
 }

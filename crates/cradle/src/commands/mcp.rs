@@ -20,7 +20,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
         cradle_console::init_logging(cradle_console::LogFormat::Human);
-        let data = cradle_console::Data::open(&args.workspace)
+        let data = cradle_query::Data::open(&args.workspace)
             .await
             .with_context(|| {
                 format!(

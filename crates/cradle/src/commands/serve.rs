@@ -3,8 +3,8 @@
 //! data directory); mutable state lives in `--state DIR` or `DATABASE_URL`.
 
 use anyhow::{Context, Result};
-use cradle_console::state_db::StateConfig;
 use cradle_console::{LogFormat, ServerConfig};
+use cradle_state::StateConfig;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -57,7 +57,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     runtime.block_on(async {
         cradle_console::init_logging(config.log_format);
         let server = cradle_console::Server::bind(config).await?;
-        let mcp = cradle_mcp::router(server.state().clone(), mcp);
+        let state = server.state();
+        let mcp = cradle_mcp::router(state.data_slot().clone(), state.state_db().clone(), mcp);
         server
             .run_with(mcp, async {
                 let _ = tokio::signal::ctrl_c().await;

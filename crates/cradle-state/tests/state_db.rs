@@ -2,7 +2,7 @@
 //! (when `CRADLE_TEST_DATABASE_URL` names one; then an unreachable
 //! database fails the test rather than skipping it).
 
-use cradle_console::{StateConfig, StateDb};
+use cradle_state::{StateConfig, StateDb};
 
 /// Creates, verifies, lists and revokes keys; the same for both dialects.
 async fn check_keys(db: &StateDb) {

@@ -8,8 +8,8 @@
 //! gives back the key stored with each (`<article_no>#<chunk_id>`).
 //!
 //! ```no_run
-//! # use cradle_index::vector::{build, BuildParams, VectorIndex};
-//! # fn main() -> Result<(), cradle_index::vector::VectorError> {
+//! # use cradle_vector::{build, BuildParams, VectorIndex};
+//! # fn main() -> Result<(), cradle_vector::VectorError> {
 //! # let (keys, vectors, path) = (vec![String::from("A1#0")], vec![1.0f32, 0.0], std::path::Path::new("v.idx"));
 //! build(path, 2, &keys, &vectors, r#"{"model":"m"}"#, &BuildParams::default())?;
 //! let index = VectorIndex::open(path)?; // cheap: maps, validates the tables

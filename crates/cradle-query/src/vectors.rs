@@ -14,14 +14,14 @@
 //! An exact article number or GTIN match stays first, as in keyword search.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 use std::sync::Arc;
 
 use cradle_embed::{EmbedService, LocalOptions, ModelInfo, ModelLocation, Role};
+use cradle_fs::Workspace;
 use cradle_index::Ranked;
-use cradle_index::vector::VectorIndex;
+use cradle_vector::VectorIndex;
 
-use crate::error::AppError;
+use crate::error::QueryError;
 
 /// Chunks asked of the ANN index per query; several chunks of one product
 /// count once.
@@ -49,13 +49,13 @@ impl std::fmt::Debug for Vectors {
 impl Vectors {
     /// Opens the index and loads the model (blocking: call it on a
     /// blocking thread). `Ok(None)` when the data has no vectors.
-    pub fn open(index_dir: &Path) -> Result<Option<Vectors>, String> {
-        let index_path = index_dir.join("vectors.idx");
+    pub fn open(data: &Workspace) -> Result<Option<Vectors>, String> {
+        let index_path = data.vector_index_file();
         if !index_path.exists() {
             return Ok(None);
         }
         let index = VectorIndex::open(&index_path).map_err(|e| format!("{e}"))?;
-        let location = ModelLocation::load(&index_dir.join("model.json"))
+        let location = ModelLocation::load(&data.model_file())
             .map_err(|e| format!("{e}; hint: run `cradle enrich` again to record the model"))?;
         let local = LocalOptions {
             batch_size: 16,
@@ -94,12 +94,12 @@ impl Vectors {
     }
 
     /// The query's vector, computed on the model's own thread.
-    pub async fn embed_query(&self, query: &str) -> Result<Vec<f32>, AppError> {
+    pub async fn embed_query(&self, query: &str) -> Result<Vec<f32>, QueryError> {
         Ok(self
             .embed
             .embed(vec![query.to_owned()], Role::Query)
             .await
-            .map_err(|source| AppError::internal("embedding the query failed", source))?
+            .map_err(|source| QueryError::internal("embedding the query failed", source))?
             .pop()
             .unwrap_or_default())
     }
@@ -113,7 +113,7 @@ impl Vectors {
         &self,
         vector: Vec<f32>,
         allowed: Option<Arc<HashSet<String>>>,
-    ) -> Result<Vec<(String, f32)>, AppError> {
+    ) -> Result<Vec<(String, f32)>, QueryError> {
         let index = self.index.clone();
         let hits = tokio::task::spawn_blocking(move || match allowed {
             None => index.search(&vector, VECTOR_CHUNKS),
@@ -123,8 +123,8 @@ impl Vectors {
             }
         })
         .await
-        .map_err(|source| AppError::internal("the vector search task failed", source))?
-        .map_err(|source| AppError::internal("the vector search failed", source))?;
+        .map_err(|source| QueryError::internal("the vector search task failed", source))?
+        .map_err(|source| QueryError::internal("the vector search failed", source))?;
         let mut products: Vec<(String, f32)> = Vec::new();
         let mut seen: HashMap<String, usize> = HashMap::new();
         for hit in hits {

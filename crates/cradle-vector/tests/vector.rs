@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use cradle_index::vector::{
+use cradle_vector::{
     BuildParams, SearchParams, VectorError, VectorIndex, VectorIndexBuilder, build,
 };
 

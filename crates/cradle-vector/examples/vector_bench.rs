@@ -5,7 +5,7 @@
 //! can run LanceDB on exactly the same data.
 //!
 //! ```sh
-//! cargo run --release -p cradle-index --example vector_bench -- \
+//! cargo run --release -p cradle-vector --example vector_bench -- \
 //!     [--vectors N] [--dimension D] [--queries Q] [--k K] [--seed S] \
 //!     [--input FILE.f32 [--keys FILE.keys]] [--out DIR] \
 //!     [--lists L] [--train-per-list T] [--iterations I]
@@ -23,7 +23,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use cradle_index::vector::{BuildParams, SearchParams, VectorIndex, build};
+use cradle_vector::{BuildParams, SearchParams, VectorIndex, build};
 
 struct Options {
     vectors: usize,

@@ -24,6 +24,20 @@ use sqlx::sqlite::SqliteSynchronous;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{AssertSqlSafe, Row};
 
+/// What every refusal for want of a key says to do.
+pub const CREATE_KEY_HINT: &str = "hint: create a key with `cradle api-key create --workspace <WS> --name <NAME>` \
+     and send it as `Authorization: Bearer <key>`";
+
+/// The token of an `Authorization` header value `Bearer <token>` (the
+/// scheme in any case), if it is one.
+pub fn bearer_token(authorization: &str) -> Option<&str> {
+    let (scheme, token) = authorization.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|token| !token.is_empty())
+}
+
 /// The start of every API key, so a leaked key is recognisable.
 pub const KEY_PREFIX: &str = "crdl_";
 
@@ -162,11 +176,16 @@ impl StateDb {
     pub async fn open(config: &StateConfig) -> Result<StateDb, StateDbError> {
         let db = match config {
             StateConfig::Dir(dir) => {
-                std::fs::create_dir_all(dir).map_err(|source| StateDbError::CreateDir {
-                    path: dir.clone(),
-                    source,
-                })?;
+                // Key hashes and the audit trail: owner-only, whatever the
+                // umask (SQLite gives its -wal and -shm files the mode of
+                // the database file).
                 let path = dir.join("state.db");
+                cradle_fs::private::create_dir(dir)
+                    .and_then(|()| cradle_fs::private::create_file(&path))
+                    .map_err(|source| StateDbError::CreateDir {
+                        path: dir.clone(),
+                        source,
+                    })?;
                 Self::open_sqlite(
                     SqliteConnectOptions::new().filename(&path),
                     path.display().to_string(),

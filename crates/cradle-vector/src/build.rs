@@ -10,9 +10,8 @@
 //! so two different CPUs may round a near-tie differently; the same machine
 //! always writes the same bytes.)
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -567,38 +566,20 @@ impl<W: Write> Counted<W> {
     }
 }
 
-/// Writes through `write` into a temporary file next to `path`, flushes it
-/// to disk and renames it over `path`; removes the temporary file on any
-/// error.
+/// Writes through `write` into a temporary file next to `path` and puts it
+/// in place (see `cradle_fs::atomic`); on any error the temporary file goes.
 fn write_atomically(
     path: &Path,
-    write: impl FnOnce(&mut Counted<BufWriter<File>>) -> std::io::Result<()>,
+    write: impl FnOnce(&mut Counted<cradle_fs::AtomicFile>) -> std::io::Result<()>,
 ) -> Result<(), VectorError> {
     let error = |source| VectorError::Write {
         path: path.to_path_buf(),
         source,
     };
-    let name = path
-        .file_name()
-        .ok_or_else(|| error(std::io::Error::other("the path names no file")))?;
-    let mut temporary_name = std::ffi::OsString::from(".");
-    temporary_name.push(name);
-    temporary_name.push(format!(".tmp-{}", std::process::id()));
-    let temporary: PathBuf = path.with_file_name(temporary_name);
-    let result = (|| {
-        let file = File::create(&temporary)?;
-        let mut out = Counted {
-            inner: BufWriter::with_capacity(1 << 20, file),
-            written: 0,
-        };
-        write(&mut out)?;
-        let file = out.inner.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&temporary, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    result.map_err(error)
+    let mut out = Counted {
+        inner: cradle_fs::AtomicFile::create(path).map_err(error)?,
+        written: 0,
+    };
+    write(&mut out).map_err(error)?;
+    out.inner.commit().map_err(error)
 }

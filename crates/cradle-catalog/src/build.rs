@@ -33,6 +33,8 @@ use crate::delivery::{self, DeliveryRecord};
 use crate::derive::{self, Relation, Role};
 use crate::values;
 use crate::{CatalogError, FORMAT};
+use cradle_lakehouse::ARTICLE_NO;
+use cradle_lakehouse::schema::{attributes, files, products, rejects};
 
 /// SQLite allows at most 32766 parameters per statement.
 const MAX_PARAMETERS: usize = 32_766;
@@ -199,16 +201,16 @@ impl Builder<'_> {
                 .snapshot(Some(version))
                 .map_err(|source| CatalogError::Lake { table, source })
         };
-        let products = snapshot("products")?;
-        let attributes = snapshot("attributes")?;
-        let rejects = snapshot("rejects")?;
-        let files = snapshot("files")?;
+        let products = snapshot(products::NAME)?;
+        let attributes = snapshot(attributes::NAME)?;
+        let rejects = snapshot(rejects::NAME)?;
+        let files = snapshot(files::NAME)?;
 
         for (name, snapshot) in [
-            ("products", &products),
-            ("attributes", &attributes),
-            ("rejects", &rejects),
-            ("files", &files),
+            (products::NAME, &products),
+            (attributes::NAME, &attributes),
+            (rejects::NAME, &rejects),
+            (files::NAME, &files),
         ] {
             let sql = create_table(name, &snapshot.root, &snapshot.schema)?;
             self.execute(&sql).await?;
@@ -220,7 +222,7 @@ impl Builder<'_> {
         let products_table = products.root.clone();
         let (products_count, article_numbers) = self
             .load(
-                "products",
+                products::NAME,
                 products,
                 ArticleCollector {
                     table: products_table,
@@ -232,13 +234,13 @@ impl Builder<'_> {
         let attributes_table = attributes.root.clone();
         let (attributes_count, deriver) = self
             .load(
-                "attributes",
+                attributes::NAME,
                 attributes,
                 Deriver::new(attributes_table, article_numbers.clone()),
             )
             .await?;
-        let (rejects_count, ()) = self.load("rejects", rejects, ()).await?;
-        let (files_count, ()) = self.load("files", files, ()).await?;
+        let (rejects_count, ()) = self.load(rejects::NAME, rejects, ()).await?;
+        let (files_count, ()) = self.load(files::NAME, files, ()).await?;
 
         let (relations, media) = deriver.finish();
         let relation_rows: Vec<Vec<Param>> = relations
@@ -645,18 +647,18 @@ impl Deriver {
 impl Inspector for Deriver {
     fn inspect(&mut self, batch: &RecordBatch) -> Result<(), CatalogError> {
         let table = self.table.clone();
-        let article = string_column(&table, batch, "article_no")?;
-        let attribute = string_column(&table, batch, "attribute")?;
-        let header = string_column(&table, batch, "header")?;
-        let original = string_column(&table, batch, "original")?;
-        let file = string_column(&table, batch, "source_file")?;
-        let sheet = string_column(&table, batch, "source_sheet")?;
+        let article = string_column(&table, batch, ARTICLE_NO)?;
+        let attribute = string_column(&table, batch, attributes::ATTRIBUTE)?;
+        let header = string_column(&table, batch, attributes::HEADER)?;
+        let original = string_column(&table, batch, attributes::ORIGINAL)?;
+        let file = string_column(&table, batch, attributes::SOURCE_FILE)?;
+        let sheet = string_column(&table, batch, attributes::SOURCE_SHEET)?;
         let row = batch
-            .column_by_name("source_row")
+            .column_by_name(attributes::SOURCE_ROW)
             .and_then(|c| c.as_primitive_opt::<arrow_array::types::Int64Type>())
             .ok_or_else(|| CatalogError::Column {
                 table: table.clone(),
-                column: "source_row".into(),
+                column: attributes::SOURCE_ROW.into(),
             })?;
         let record = |i: usize| -> RecordKey {
             (
@@ -711,12 +713,12 @@ async fn history(
     records: &[(DeliveryRecord, PathBuf)],
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Vec<Param>>, CatalogError> {
-    let table = lakehouse_dir.join("products");
+    let table = lakehouse_dir.join(products::NAME);
     let mut previous: HashMap<String, String> = HashMap::new();
     let mut events = Vec::new();
     for (index, (record, path)) in records.iter().enumerate() {
         let newest = index + 1 == records.len();
-        let version = match delivery::version(record, "products", path) {
+        let version = match delivery::version(record, products::NAME, path) {
             Ok(version) => version,
             Err(error) if !newest => {
                 warnings.push(format!(
@@ -780,13 +782,13 @@ fn product_hashes(table: &Path, version: u64) -> Result<HashMap<String, String>,
     };
     let scan = Table::at(table)
         .snapshot(Some(version))
-        .and_then(|s| s.scan(Some(&["article_no", "content_hash"])))
+        .and_then(|s| s.scan(Some(&[ARTICLE_NO, products::CONTENT_HASH])))
         .map_err(lake)?;
     let mut hashes = HashMap::new();
     for batch in scan {
         let batch = batch.map_err(lake)?;
-        let articles = string_column(table, &batch, "article_no")?;
-        let content = string_column(table, &batch, "content_hash")?;
+        let articles = string_column(table, &batch, ARTICLE_NO)?;
+        let content = string_column(table, &batch, products::CONTENT_HASH)?;
         for (article, hash) in articles.iter().zip(content.iter()) {
             if let (Some(article), Some(hash)) = (article, hash) {
                 hashes.insert(article.to_owned(), hash.to_owned());

@@ -17,6 +17,8 @@
 //!   `.gif`, `.webp`, `.svg`, `.tif`, `.tiff`, `.bmp`) or a PDF, or is an
 //!   `http(s)://` link (kind `link` when it is neither).
 
+use cradle_core::media::MediaType;
+
 /// How an attribute (by header and name) takes part in derivations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Role {
@@ -89,46 +91,22 @@ pub fn is_feature(attribute: &str) -> bool {
 /// The SQL condition equivalent to [`is_feature`] on `attributes.attribute`.
 pub(crate) const FEATURE_CONDITION: &str = "attribute GLOB 'EF[0-9][0-9][0-9][0-9][0-9][0-9]'";
 
-const IMAGE_EXTENSIONS: [&str; 9] = [
-    ".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".tif", ".tiff", ".bmp",
-];
-
 /// The media kind of a value (`image`, `pdf`, `link`), if it names one.
 pub fn media_kind(value: &str) -> Option<&'static str> {
     let value = value.trim();
     if value.is_empty() || value.len() > 1000 || value.contains('\n') {
         return None;
     }
-    let link =
-        starts_with_ignore_case(value, "http://") || starts_with_ignore_case(value, "https://");
-    // A link's file name ends before its query or fragment.
-    let name = if link {
-        value.split(['?', '#']).next().unwrap_or(value)
-    } else {
+    let link = ["http://", "https://"].iter().any(|scheme| {
         value
-    };
-    if IMAGE_EXTENSIONS
-        .iter()
-        .any(|extension| ends_with_ignore_case(name, extension))
-    {
-        Some("image")
-    } else if ends_with_ignore_case(name, ".pdf") {
-        Some("pdf")
-    } else if link {
-        Some("link")
-    } else {
-        None
+            .get(..scheme.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(scheme))
+    });
+    match MediaType::from_name(value) {
+        Some(media) if media != MediaType::Document => Some(media.family()),
+        _ if link => Some("link"),
+        _ => None,
     }
-}
-
-fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
-    text.len() >= prefix.len()
-        && text.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
-}
-
-fn ends_with_ignore_case(text: &str, suffix: &str) -> bool {
-    text.len() > suffix.len()
-        && text.as_bytes()[text.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
 }
 
 /// The article numbers a relation value names, given a test for existing

@@ -92,7 +92,8 @@ pub struct EnrichConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileOverride {
-    /// A glob (`*` and `?`) on the path relative to the delivery root.
+    /// A glob (`*`, `?`, `[ab]`, `{a,b}`; any case) on the path relative to
+    /// the delivery root.
     #[serde(rename = "match")]
     pub pattern: String,
     pub sheet: Option<String>,
@@ -116,6 +117,15 @@ pub enum ConfigError {
         path: PathBuf,
         #[source]
         source: toml::de::Error,
+    },
+    #[error(
+        "{path}: [[file]] match = {pattern:?} is not a glob\nhint: use * for any characters, ? for one, [ab] for a set, {{a,b}} for either"
+    )]
+    Glob {
+        path: PathBuf,
+        pattern: String,
+        #[source]
+        source: globset::Error,
     },
     #[error(
         "{path}: [mapping] \"{header}\" = \"{field}\" names no canonical field\nhint: use one of {known}, or \"\" to keep the column an attribute"
@@ -161,6 +171,15 @@ impl Config {
                 });
             }
         }
+        for file in &config.files {
+            if let Err(source) = glob(&file.pattern) {
+                return Err(ConfigError::Glob {
+                    path: path.to_path_buf(),
+                    pattern: file.pattern.clone(),
+                    source,
+                });
+            }
+        }
         Ok(config)
     }
 
@@ -177,7 +196,7 @@ impl Config {
         sheet: Option<&'a str>,
     ) -> impl Iterator<Item = &'a FileOverride> + 'a {
         self.files.iter().filter(move |o| {
-            glob_match(&o.pattern.to_lowercase(), &relative_path.to_lowercase())
+            glob_match(&o.pattern, relative_path)
                 && match (&o.sheet, sheet) {
                     (Some(wanted), Some(actual)) => wanted == actual,
                     (Some(_), None) => false,
@@ -187,29 +206,21 @@ impl Config {
     }
 }
 
-/// `*` matches any run of characters (including `/`), `?` one character.
+/// A `[[file]] match` glob, case-insensitive: `*` matches any run of
+/// characters (including `/`), `?` one character, `[ab]` a set,
+/// `{a,b}` either.
+fn glob(pattern: &str) -> Result<globset::GlobMatcher, globset::Error> {
+    globset::GlobBuilder::new(pattern)
+        .case_insensitive(true)
+        .literal_separator(false)
+        .build()
+        .map(|glob| glob.compile_matcher())
+}
+
+/// Whether `text` matches the glob `pattern` (see [`glob`]); a pattern
+/// that is not a glob matches nothing (`Config::load` refuses it).
 pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0, 0);
-    let (mut star, mut mark) = (None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
+    glob(pattern).is_ok_and(|glob| glob.is_match(text))
 }
 
 #[cfg(test)]
@@ -221,6 +232,9 @@ mod tests {
         assert!(glob_match("*preise*.csv", "2026/preise_chf.csv"));
         assert!(glob_match("a?c", "abc"));
         assert!(!glob_match("*.xlsx", "a.csv"));
+        assert!(glob_match("*SAP*.CSV", "export/sap_material.csv"));
+        assert!(glob_match("{preise,prices}_*.csv", "prices_chf.csv"));
+        assert!(!glob_match("[", "["));
     }
 
     #[test]
@@ -243,6 +257,9 @@ mod tests {
         std::fs::write(&path, "[mapping]\n\"Bez\" = \"nonsense\"\n").unwrap();
         let error = Config::load(&path).unwrap_err().to_string();
         assert!(error.contains("names no canonical field"), "{error}");
+        std::fs::write(&path, "[[file]]\nmatch = \"preise[.csv\"\n").unwrap();
+        let error = Config::load(&path).unwrap_err().to_string();
+        assert!(error.contains("is not a glob"), "{error}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

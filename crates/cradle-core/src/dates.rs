@@ -1,5 +1,8 @@
-//! Calendar arithmetic for dates stored as days since 1970-01-01 (Arrow's
-//! Date32, Delta's `date`) and report timestamps, without a date library.
+//! The one date module of cradle: calendar arithmetic for dates stored as
+//! days since 1970-01-01 (Arrow's Date32, Delta's `date`), Excel serials,
+//! and RFC 3339 timestamps for reports, statistics and the state
+//! database. A few lines of proleptic Gregorian arithmetic (Hinnant's
+//! algorithms) cover everything cradle needs; no time zones are involved.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -34,19 +37,46 @@ pub fn format_days(days: i64) -> String {
     format!("{year:04}-{month:02}-{day:02}")
 }
 
-/// Now as RFC 3339 in UTC, to the second, e.g. `2026-11-29T07:45:12Z`.
-pub fn now_rfc3339() -> String {
-    let seconds = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let rest = seconds % 86_400;
+/// Unix seconds as RFC 3339 in UTC, e.g. `2026-11-29T07:45:12Z`.
+pub fn rfc3339(seconds: i64) -> String {
+    let rest = seconds.rem_euclid(86_400);
     format!(
         "{}T{:02}:{:02}:{:02}Z",
-        format_days((seconds / 86_400) as i64),
+        format_days(seconds.div_euclid(86_400)),
         rest / 3600,
         rest / 60 % 60,
         rest % 60
     )
+}
+
+/// Unix milliseconds as RFC 3339 in UTC with milliseconds,
+/// `2024-02-01T00:00:00.123Z` (Delta statistics of timestamps).
+pub fn rfc3339_millis(millis: i64) -> String {
+    let ms = millis.rem_euclid(1000);
+    let seconds = rfc3339(millis.div_euclid(1000));
+    format!("{}.{ms:03}Z", seconds.trim_end_matches('Z'))
+}
+
+/// Now as Unix seconds.
+pub fn now_seconds() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Now as RFC 3339 in UTC, to the second, e.g. `2026-11-29T07:45:12Z`.
+pub fn now_rfc3339() -> String {
+    rfc3339(now_seconds())
+}
+
+/// The Excel (1900 system) serial of a date: days since 1899-12-30.
+pub fn excel_serial(year: i32, month: u32, day: u32) -> f64 {
+    f64::from(days_from_civil(year, month, day) - days_from_civil(1899, 12, 30))
+}
+
+/// The date of an Excel (1900 system) serial as (year, month, day).
+pub fn civil_from_excel_serial(serial: f64) -> (i64, u32, u32) {
+    civil_from_days(serial as i64 + i64::from(days_from_civil(1899, 12, 30)))
 }
 
 #[cfg(test)]
@@ -64,5 +94,14 @@ mod tests {
         }
         assert_eq!(format_days(20_513), "2026-03-01");
         assert_eq!(now_rfc3339().len(), 20);
+        assert_eq!(rfc3339(1_764_402_312), "2025-11-29T07:45:12Z");
+        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
+        assert_eq!(
+            rfc3339_millis(1_706_745_600_123),
+            "2024-02-01T00:00:00.123Z"
+        );
+        assert_eq!(rfc3339_millis(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(excel_serial(2026, 3, 1), 46_082.0);
+        assert_eq!(civil_from_excel_serial(46_082.0), (2026, 3, 1));
     }
 }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod dates;
 pub mod fields;
 pub mod manifest;
+pub mod media;
 
 pub use accounting::{Balance, RejectReason};
 pub use fields::CanonicalField;

@@ -1,9 +1,10 @@
 //! The remote backend: any OpenAI-compatible `POST /v1/embeddings` endpoint
 //! (text-embeddings-inference, vLLM, Ollama, OpenAI).
 //!
-//! Texts go out in batches, at most `concurrency` requests at a time.
-//! Rate limits (429), server errors (5xx) and connection failures are
-//! retried with exponential backoff a bounded number of times. Every
+//! Texts go out in batches, at most `concurrency` requests at a time,
+//! through the shared OpenAI-compatible client (`cradle-openai`): rate
+//! limits (429), server errors (5xx) and connection failures are retried
+//! with exponential backoff a bounded number of times. Every
 //! vector must have the model's dimension — configured, or learned from a
 //! probe when the embedder is opened — and comes back normalised, in the
 //! order of the input even when the server answers out of order.
@@ -12,6 +13,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use cradle_openai::{Client, Endpoint, OpenAiError};
 use serde::Deserialize;
 
 use crate::{EmbedError, Embedder, ModelInfo, Role};
@@ -69,16 +71,21 @@ impl RemoteOptions {
         }
     }
 
+    /// The endpoint as the shared client sees it.
+    fn endpoint(&self) -> Endpoint {
+        Endpoint {
+            base: self.endpoint.clone(),
+            api_key: self.api_key.clone(),
+            timeout: self.timeout,
+            max_retries: self.max_retries,
+            initial_backoff: self.initial_backoff,
+            max_answer_bytes: 1 << 30,
+        }
+    }
+
     /// The full URL requests go to.
     pub fn url(&self) -> String {
-        let base = self.endpoint.trim_end_matches('/');
-        if base.ends_with("/v1/embeddings") {
-            base.to_string()
-        } else if base.ends_with("/v1") {
-            format!("{base}/embeddings")
-        } else {
-            format!("{base}/v1/embeddings")
-        }
+        self.endpoint().url("embeddings")
     }
 }
 
@@ -104,7 +111,7 @@ pub struct RemoteEmbedder {
     info: ModelInfo,
     options: RemoteOptions,
     url: String,
-    agent: ureq::Agent,
+    client: Client,
 }
 
 impl std::fmt::Debug for RemoteEmbedder {
@@ -128,10 +135,6 @@ struct Item {
     index: Option<usize>,
 }
 
-/// Longest wait between two attempts, whatever the backoff or the
-/// server's Retry-After say.
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
-
 impl RemoteEmbedder {
     /// Checks the options and, unless the dimension is configured, asks
     /// the endpoint for one vector to learn it.
@@ -147,19 +150,15 @@ impl RemoteEmbedder {
                 });
             }
         }
-        if !(options.endpoint.starts_with("http://") || options.endpoint.starts_with("https://")) {
-            return Err(EmbedError::Setting {
-                setting: "endpoint",
-                what: format!("{:?} is not an http:// or https:// URL", options.endpoint),
-            });
-        }
-        let url = options.url();
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(options.timeout))
-            .user_agent(concat!("cradle-embed/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
+        let endpoint = options.endpoint();
+        let client = endpoint.client().map_err(|error| match error {
+            OpenAiError::Setting { setting, what } => EmbedError::Setting { setting, what },
+            other => EmbedError::RemoteResponse {
+                url: endpoint.url("embeddings"),
+                what: other.to_string(),
+            },
+        })?;
+        let url = endpoint.url("embeddings");
         let mut embedder = RemoteEmbedder {
             info: ModelInfo {
                 name: options.model.clone(),
@@ -169,7 +168,7 @@ impl RemoteEmbedder {
             },
             options: options.clone(),
             url,
-            agent,
+            client,
         };
         if options.dimension.is_none() {
             let probe = embedder.request(&["dimension probe"], None)?;
@@ -191,59 +190,35 @@ impl RemoteEmbedder {
         texts: &[&str],
         dimension: Option<usize>,
     ) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let body = serde_json::json!({ "model": self.options.model, "input": texts }).to_string();
-        let attempts = self.options.max_retries + 1;
-        let mut backoff = self.options.initial_backoff;
-        for attempt in 1..=attempts {
-            let mut request = self.agent.post(&self.url).content_type("application/json");
-            if let Some(key) = &self.options.api_key {
-                request = request.header("Authorization", &format!("Bearer {key}"));
-            }
-            let mut wait = backoff;
-            match request.send(body.as_bytes()) {
-                Err(source) => {
-                    if attempt == attempts {
-                        return Err(EmbedError::RemoteConnection {
-                            url: self.url.clone(),
-                            attempts,
-                            source: Box::new(source),
-                        });
-                    }
-                }
-                Ok(mut response) => {
-                    let status = response.status().as_u16();
-                    let text = response
-                        .body_mut()
-                        .with_config()
-                        .limit(1 << 30)
-                        .read_to_string()
-                        .unwrap_or_default();
-                    if status == 200 {
-                        return self.parse(&text, texts.len(), dimension);
-                    }
-                    let retryable = status == 429 || (500..=599).contains(&status);
-                    if !retryable || attempt == attempts {
-                        return Err(EmbedError::RemoteStatus {
-                            url: self.url.clone(),
-                            status,
-                            attempts: attempt,
-                            body: text.chars().take(500).collect(),
-                        });
-                    }
-                    if let Some(seconds) = response
-                        .headers()
-                        .get("retry-after")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                    {
-                        wait = Duration::from_secs(seconds);
-                    }
-                }
-            }
-            std::thread::sleep(wait.min(MAX_BACKOFF));
-            backoff = (backoff * 2).min(MAX_BACKOFF);
-        }
-        unreachable!("the last attempt returns")
+        let body = serde_json::json!({ "model": self.options.model, "input": texts });
+        let text = self
+            .client
+            .post("embeddings", &body)
+            .map_err(|error| match error {
+                OpenAiError::Connection {
+                    url,
+                    attempts,
+                    source,
+                } => EmbedError::RemoteConnection {
+                    url,
+                    attempts,
+                    source,
+                },
+                OpenAiError::Status {
+                    url,
+                    status,
+                    attempts,
+                    body,
+                } => EmbedError::RemoteStatus {
+                    url,
+                    status,
+                    attempts,
+                    body,
+                },
+                OpenAiError::Response { url, what } => EmbedError::RemoteResponse { url, what },
+                OpenAiError::Setting { setting, what } => EmbedError::Setting { setting, what },
+            })?;
+        self.parse(&text, texts.len(), dimension)
     }
 
     fn parse(

@@ -237,14 +237,14 @@ pub fn enrich(
     let chunks_version = tables::write_table(
         &lakehouse,
         tables::CHUNKS,
-        tables::chunks_schema(),
+        cradle_lakehouse::schema::chunks::schema(),
         tables::chunk_batches(&chunks, &wanted),
         delivery.number,
     )?;
     let embeddings_version = tables::write_table(
         &lakehouse,
         tables::EMBEDDINGS,
-        tables::embeddings_schema(),
+        cradle_lakehouse::schema::embeddings::schema(),
         tables::embedding_batches(&selected, &embedded.vectors, &model),
         delivery.number,
     )?;
@@ -282,14 +282,14 @@ pub fn enrich(
     let classifications_version = tables::write_table(
         &lakehouse,
         tables::CLASSIFICATIONS,
-        tables::classifications_schema(),
+        cradle_lakehouse::schema::classifications::schema(),
         tables::classification_batches(&classified.rows),
         delivery.number,
     )?;
     let features_version = tables::write_table(
         &lakehouse,
         tables::ETIM_FEATURES,
-        tables::etim_features_schema(),
+        cradle_lakehouse::schema::etim_features::schema(),
         tables::feature_batches(&classified.features),
         delivery.number,
     )?;

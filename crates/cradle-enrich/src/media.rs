@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use arrow_array::RecordBatch;
+use cradle_core::media::MediaType;
+use cradle_lakehouse::schema::files;
 use cradle_media::{MediaKind, MediaTools};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -36,33 +38,37 @@ pub struct MediaOutcome {
 
 /// The media files of the delivery, as (path in the delivery, sha256).
 fn media_files(lakehouse: &Path, version: u64) -> Result<Vec<(String, String)>, EnrichError> {
-    let mut files = Vec::new();
-    for batch in scan(lakehouse, "files", version, &["path", "sha256", "kind"])? {
+    let mut found = Vec::new();
+    for batch in scan(
+        lakehouse,
+        files::NAME,
+        version,
+        &[files::PATH, files::SHA256, files::KIND],
+    )? {
         let batch: RecordBatch = batch.map_err(|source| EnrichError::Lake {
-            table: lakehouse.join("files"),
+            table: lakehouse.join(files::NAME),
             source,
         })?;
-        let paths = strings(&batch, 0, "files")?;
-        let hashes = strings(&batch, 1, "files")?;
-        let kinds = strings(&batch, 2, "files")?;
+        let paths = strings(&batch, 0, files::NAME)?;
+        let hashes = strings(&batch, 1, files::NAME)?;
+        let kinds = strings(&batch, 2, files::NAME)?;
         for row in 0..batch.num_rows() {
             if text(kinds, row) == Some("media")
                 && let (Some(path), Some(sha)) = (text(paths, row), text(hashes, row))
             {
-                files.push((path.to_owned(), sha.to_owned()));
+                found.push((path.to_owned(), sha.to_owned()));
             }
         }
     }
-    files.sort();
-    files.dedup();
-    Ok(files)
+    found.sort();
+    found.dedup();
+    Ok(found)
 }
 
 fn looks_like_media(value: &str) -> bool {
-    let lower = value.trim().to_lowercase();
-    [".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"]
-        .iter()
-        .any(|ext| lower.ends_with(ext))
+    MediaType::from_name(value)
+        .and_then(MediaKind::of)
+        .is_some()
 }
 
 /// Reads every media file of the delivery that a product references (by

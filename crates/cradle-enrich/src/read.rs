@@ -10,10 +10,12 @@ use cradle_lake::Table;
 use cradle_lakehouse::deliveries::DeliveryRecord;
 
 use crate::EnrichError;
+use cradle_lakehouse::ARTICLE_NO;
+use cradle_lakehouse::schema::{attributes, files, products};
 
 /// The canonical product columns read.
 const PRODUCT_COLUMNS: [&str; 10] = [
-    "article_no",
+    ARTICLE_NO,
     "gtin",
     "name_de",
     "name_en",
@@ -26,17 +28,17 @@ const PRODUCT_COLUMNS: [&str; 10] = [
 ];
 
 const ATTRIBUTE_COLUMNS: [&str; 11] = [
-    "article_no",
-    "attribute",
-    "field",
-    "original",
-    "value_number",
-    "no_value",
-    "unit",
-    "source_file",
-    "source_sheet",
-    "source_row",
-    "source_column",
+    ARTICLE_NO,
+    attributes::ATTRIBUTE,
+    attributes::FIELD,
+    attributes::ORIGINAL,
+    attributes::VALUE_NUMBER,
+    attributes::NO_VALUE,
+    attributes::UNIT,
+    attributes::SOURCE_FILE,
+    attributes::SOURCE_SHEET,
+    attributes::SOURCE_ROW,
+    attributes::SOURCE_COLUMN,
 ];
 
 /// One attribute row of a product, pointing into [`ProductText::values`].
@@ -213,18 +215,23 @@ pub fn read(lakehouse: &Path) -> Result<Delivery, EnrichError> {
         number: record.delivery,
         customer: record.customer.clone(),
         units: vec![String::new()],
-        files_version: record.tables.get("files").copied(),
+        files_version: record.tables.get(files::NAME).copied(),
         ..Delivery::default()
     };
-    let products_version = table_version(&record, "products", lakehouse)?;
+    let products_version = table_version(&record, products::NAME, lakehouse)?;
     let mut by_key: HashMap<String, usize> = HashMap::new();
-    for batch in scan(lakehouse, "products", products_version, &PRODUCT_COLUMNS)? {
+    for batch in scan(
+        lakehouse,
+        products::NAME,
+        products_version,
+        &PRODUCT_COLUMNS,
+    )? {
         let batch = batch.map_err(|source| EnrichError::Lake {
-            table: lakehouse.join("products"),
+            table: lakehouse.join(products::NAME),
             source,
         })?;
         let cols: Vec<&StringArray> = (0..PRODUCT_COLUMNS.len())
-            .map(|i| strings(&batch, i, "products"))
+            .map(|i| strings(&batch, i, products::NAME))
             .collect::<Result<_, _>>()?;
         for row in 0..batch.num_rows() {
             let Some(key) = text(cols[0], row) else {
@@ -248,7 +255,7 @@ pub fn read(lakehouse: &Path) -> Result<Delivery, EnrichError> {
         }
     }
 
-    let attributes_version = table_version(&record, "attributes", lakehouse)?;
+    let attributes_version = table_version(&record, attributes::NAME, lakehouse)?;
     let mut names = Interner::default();
     // Unit ids start at 1: 0 is "no unit".
     let mut units = Interner::default();
@@ -263,25 +270,25 @@ pub fn read(lakehouse: &Path) -> Result<Delivery, EnrichError> {
     provenance.resize_with(delivery.products.len(), Vec::new);
     for batch in scan(
         lakehouse,
-        "attributes",
+        attributes::NAME,
         attributes_version,
         &ATTRIBUTE_COLUMNS,
     )? {
         let batch = batch.map_err(|source| EnrichError::Lake {
-            table: lakehouse.join("attributes"),
+            table: lakehouse.join(attributes::NAME),
             source,
         })?;
-        let keys = strings(&batch, 0, "attributes")?;
-        let attribute = strings(&batch, 1, "attributes")?;
-        let field = strings(&batch, 2, "attributes")?;
-        let original = strings(&batch, 3, "attributes")?;
-        let number = column::<Float64Array>(&batch, 4, "attributes")?;
-        let no_value = column::<BooleanArray>(&batch, 5, "attributes")?;
-        let unit_column = strings(&batch, 6, "attributes")?;
-        let source_file = strings(&batch, 7, "attributes")?;
-        let source_sheet = strings(&batch, 8, "attributes")?;
-        let source_row = column::<Int64Array>(&batch, 9, "attributes")?;
-        let source_column = strings(&batch, 10, "attributes")?;
+        let keys = strings(&batch, 0, attributes::NAME)?;
+        let attribute = strings(&batch, 1, attributes::NAME)?;
+        let field = strings(&batch, 2, attributes::NAME)?;
+        let original = strings(&batch, 3, attributes::NAME)?;
+        let number = column::<Float64Array>(&batch, 4, attributes::NAME)?;
+        let no_value = column::<BooleanArray>(&batch, 5, attributes::NAME)?;
+        let unit_column = strings(&batch, 6, attributes::NAME)?;
+        let source_file = strings(&batch, 7, attributes::NAME)?;
+        let source_sheet = strings(&batch, 8, attributes::NAME)?;
+        let source_row = column::<Int64Array>(&batch, 9, attributes::NAME)?;
+        let source_column = strings(&batch, 10, attributes::NAME)?;
         for row in 0..batch.num_rows() {
             // Canonical fields are on the product already; "no value"
             // markers say nothing a text should repeat.

@@ -10,7 +10,7 @@ use arrow_array::builder::{Float32Builder, ListBuilder, StringBuilder};
 use arrow_array::{
     Array, BooleanArray, Float32Array, Int32Array, ListArray, RecordBatch, StringArray,
 };
-use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use arrow_schema::SchemaRef;
 use cradle_embed::ModelInfo;
 use cradle_lake::{Table, WriteOptions};
 
@@ -18,67 +18,13 @@ use crate::EnrichError;
 use crate::chunk::Chunk;
 use crate::read::{column, scan, strings};
 
-pub const CHUNKS: &str = "chunks";
-pub const EMBEDDINGS: &str = "embeddings";
-pub const CLASSIFICATIONS: &str = "classifications";
-pub const ETIM_FEATURES: &str = "etim_features";
+pub use cradle_lakehouse::schema::chunks::NAME as CHUNKS;
+pub use cradle_lakehouse::schema::classifications::NAME as CLASSIFICATIONS;
+pub use cradle_lakehouse::schema::embeddings::NAME as EMBEDDINGS;
+pub use cradle_lakehouse::schema::etim_features::NAME as ETIM_FEATURES;
+use cradle_lakehouse::schema::{chunks, classifications, embeddings, etim_features};
 
 const ROWS_PER_BATCH: usize = 8192;
-
-pub fn chunks_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("article_no", DataType::Utf8, false),
-        Field::new("chunk_id", DataType::Utf8, false),
-        Field::new("kind", DataType::Utf8, false),
-        Field::new("language", DataType::Utf8, false),
-        Field::new("text", DataType::Utf8, false),
-        Field::new("source", DataType::Utf8, false),
-        Field::new("content_hash", DataType::Utf8, false),
-        Field::new("embedded", DataType::Boolean, false),
-    ]))
-}
-
-fn vector_field() -> Arc<Field> {
-    Arc::new(Field::new("element", DataType::Float32, false))
-}
-
-pub fn embeddings_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("article_no", DataType::Utf8, false),
-        Field::new("chunk_id", DataType::Utf8, false),
-        Field::new("content_hash", DataType::Utf8, false),
-        Field::new("model", DataType::Utf8, false),
-        Field::new("model_revision", DataType::Utf8, false),
-        Field::new("dimension", DataType::Int32, false),
-        Field::new("vector", DataType::List(vector_field()), false),
-    ]))
-}
-
-pub fn classifications_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("article_no", DataType::Utf8, false),
-        Field::new("etim_class", DataType::Utf8, true),
-        Field::new("class_name", DataType::Utf8, true),
-        Field::new("confidence", DataType::Float32, true),
-        Field::new("source", DataType::Utf8, false),
-        Field::new("alternatives", DataType::Utf8, false),
-        Field::new("delivered_code", DataType::Utf8, true),
-        Field::new("delivered_code_problem", DataType::Utf8, true),
-    ]))
-}
-
-pub fn etim_features_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("article_no", DataType::Utf8, false),
-        Field::new("etim_class", DataType::Utf8, false),
-        Field::new("feature_code", DataType::Utf8, false),
-        Field::new("feature_name", DataType::Utf8, false),
-        Field::new("value", DataType::Utf8, false),
-        Field::new("unit", DataType::Utf8, true),
-        Field::new("attribute", DataType::Utf8, false),
-        Field::new("reason", DataType::Utf8, false),
-    ]))
-}
 
 /// Writes one table version from batches; returns the version.
 pub fn write_table(
@@ -95,8 +41,13 @@ pub fn write_table(
     };
     let mut options = WriteOptions::overwrite();
     options.app_metadata = Some(serde_json::json!({ "delivery": delivery, "stage": "enrich" }));
-    options.plain_columns = vec!["text".into(), "content_hash".into(), "chunk_id".into()];
-    options.columns_without_statistics = vec!["text".into(), "alternatives".into()];
+    options.plain_columns = vec![
+        chunks::TEXT.into(),
+        chunks::CONTENT_HASH.into(),
+        chunks::CHUNK_ID.into(),
+    ];
+    options.columns_without_statistics =
+        vec![chunks::TEXT.into(), classifications::ALTERNATIVES.into()];
     let mut writer = Table::at(&path).writer(schema, options).map_err(lake)?;
     for batch in batches {
         writer.write(&batch?).map_err(lake)?;
@@ -117,7 +68,7 @@ pub fn chunk_batches<'a>(
             Arc::new(StringArray::from_iter_values(group.iter().map(f)))
         };
         RecordBatch::try_new(
-            chunks_schema(),
+            chunks::schema(),
             vec![
                 column(&|c| &c.article_no),
                 column(&|c| &c.chunk_id),
@@ -152,7 +103,7 @@ pub fn embedding_batches<'a>(
         .map(move |(i, group)| {
             let first = i * ROWS_PER_BATCH;
             let mut list = ListBuilder::new(Float32Builder::with_capacity(group.len() * dim))
-                .with_field(vector_field());
+                .with_field(embeddings::vector_item());
             for row in 0..group.len() {
                 let at = (first + row) * dim;
                 list.values().append_slice(&vectors[at..at + dim]);
@@ -168,7 +119,7 @@ pub fn embedding_batches<'a>(
                 )))
             };
             RecordBatch::try_new(
-                embeddings_schema(),
+                embeddings::schema(),
                 vec![
                     strings(&|c| &c.article_no),
                     strings(&|c| &c.chunk_id),
@@ -209,11 +160,11 @@ pub fn previous_vectors(lakehouse: &Path, model: &ModelInfo) -> Result<Previous,
     let mut vectors = HashMap::new();
     let mut other_model = None;
     let columns = [
-        "content_hash",
-        "model",
-        "model_revision",
-        "dimension",
-        "vector",
+        embeddings::CONTENT_HASH,
+        embeddings::MODEL,
+        embeddings::MODEL_REVISION,
+        embeddings::DIMENSION,
+        embeddings::VECTOR,
     ];
     for batch in scan(lakehouse, EMBEDDINGS, version, &columns)? {
         let batch = batch.map_err(|source| EnrichError::Lake {
@@ -274,7 +225,7 @@ pub fn classification_batches(
             Arc::new(b.finish())
         };
         RecordBatch::try_new(
-            classifications_schema(),
+            classifications::schema(),
             vec![
                 Arc::new(StringArray::from_iter_values(
                     group.iter().map(|r| &r.article_no),
@@ -324,7 +275,7 @@ pub fn feature_batches(
             units.append_option(row.unit.as_deref());
         }
         RecordBatch::try_new(
-            etim_features_schema(),
+            etim_features::schema(),
             vec![
                 col(&|r| &r.article_no),
                 col(&|r| &r.class),
@@ -345,7 +296,7 @@ pub fn feature_batches(
 
 /// Counts of a table's latest version, for reports.
 pub fn latest_versions(lakehouse: &Path) -> BTreeMap<String, u64> {
-    [CHUNKS, EMBEDDINGS, CLASSIFICATIONS, ETIM_FEATURES]
+    cradle_lakehouse::ENRICH_TABLES
         .into_iter()
         .filter_map(|name| {
             let version = Table::at(lakehouse.join(name)).latest_version().ok()??;

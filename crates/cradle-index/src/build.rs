@@ -18,6 +18,8 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::Float64Type;
 use arrow_array::{Array, BooleanArray, Float64Array, RecordBatch, StringArray};
 use cradle_lake::Table;
+use cradle_lakehouse::ARTICLE_NO;
+use cradle_lakehouse::schema::{attributes, products};
 use tantivy::schema::{Facet, OwnedValue};
 use tantivy::{Index, IndexWriter, TantivyDocument};
 
@@ -91,14 +93,18 @@ pub fn build(
     let started = Instant::now();
     let built_from = resolve_versions(lakehouse_dir)?;
     let mut builder = IndexBuilder::new();
-    let products = lakehouse_dir.join("products");
-    for batch in scan(&products, built_from.tables["products"], &PRODUCT_COLUMNS)? {
+    let products = lakehouse_dir.join(products::NAME);
+    for batch in scan(
+        &products,
+        built_from.tables[products::NAME],
+        &PRODUCT_COLUMNS,
+    )? {
         builder.add_products(&batch.map_err(lake(&products))?)?;
     }
-    let attributes = lakehouse_dir.join("attributes");
+    let attributes = lakehouse_dir.join(attributes::NAME);
     for batch in scan(
         &attributes,
-        built_from.tables["attributes"],
+        built_from.tables[attributes::NAME],
         &ATTRIBUTE_COLUMNS,
     )? {
         builder.add_attributes(&batch.map_err(lake(&attributes))?)?;
@@ -133,7 +139,7 @@ fn resolve_versions(lakehouse_dir: &Path) -> Result<BuiltFrom, IndexError> {
     })?;
     let mut tables = BTreeMap::new();
     if let Some((record, path)) = newest {
-        for table in ["products", "attributes"] {
+        for table in [products::NAME, attributes::NAME] {
             let version = record.tables.get(table).copied().ok_or_else(|| {
                 IndexError::DeliveryWithoutTable {
                     path: path.clone(),
@@ -147,7 +153,7 @@ fn resolve_versions(lakehouse_dir: &Path) -> Result<BuiltFrom, IndexError> {
             tables,
         });
     }
-    for table in ["products", "attributes"] {
+    for table in [products::NAME, attributes::NAME] {
         let path = lakehouse_dir.join(table);
         let version = Table::at(&path)
             .latest_version()
@@ -168,7 +174,7 @@ fn resolve_versions(lakehouse_dir: &Path) -> Result<BuiltFrom, IndexError> {
 
 /// The `products` columns read, in this order.
 pub const PRODUCT_COLUMNS: [&str; 14] = [
-    "article_no",
+    ARTICLE_NO,
     "gtin",
     "manufacturer_no",
     "name_de",
@@ -186,14 +192,14 @@ pub const PRODUCT_COLUMNS: [&str; 14] = [
 
 /// The `attributes` columns read, in this order.
 pub const ATTRIBUTE_COLUMNS: [&str; 8] = [
-    "article_no",
-    "attribute",
-    "field",
-    "original",
-    "value_number",
-    "value_bool",
-    "unit",
-    "no_value",
+    ARTICLE_NO,
+    attributes::ATTRIBUTE,
+    attributes::FIELD,
+    attributes::ORIGINAL,
+    attributes::VALUE_NUMBER,
+    attributes::VALUE_BOOL,
+    attributes::UNIT,
+    attributes::NO_VALUE,
 ];
 
 /// Text columns of a product, in [`PRODUCT_COLUMNS`] order after the
@@ -315,14 +321,14 @@ impl IndexBuilder {
     /// Adds the products of a `products` batch (a product seen again is
     /// replaced).
     pub fn add_products(&mut self, batch: &RecordBatch) -> Result<(), IndexError> {
-        let article = strings(batch, "article_no", "products")?;
+        let article = strings(batch, ARTICLE_NO, products::NAME)?;
         let texts: Vec<&StringArray> = PRODUCT_COLUMNS[1..=TEXTS]
             .iter()
-            .map(|name| strings(batch, name, "products"))
+            .map(|name| strings(batch, name, products::NAME))
             .collect::<Result<_, _>>()?;
         let prices: Vec<(&'static str, &Float64Array)> = PRODUCT_COLUMNS[TEXTS + 1..]
             .iter()
-            .map(|name| Ok((*name, numbers(batch, name, "products")?)))
+            .map(|name| Ok((*name, numbers(batch, name, products::NAME)?)))
             .collect::<Result<_, IndexError>>()?;
         for row in 0..batch.num_rows() {
             let Some(article_no) = text_at(article, row) else {
@@ -346,14 +352,14 @@ impl IndexBuilder {
     /// canonical fields (already in the product's own fields) and "no
     /// value" rows are skipped; rows of unknown articles are counted.
     pub fn add_attributes(&mut self, batch: &RecordBatch) -> Result<(), IndexError> {
-        let article = strings(batch, "article_no", "attributes")?;
-        let attribute = strings(batch, "attribute", "attributes")?;
-        let field = strings(batch, "field", "attributes")?;
-        let original = strings(batch, "original", "attributes")?;
-        let number = numbers(batch, "value_number", "attributes")?;
-        let boolean = booleans(batch, "value_bool", "attributes")?;
-        let unit = strings(batch, "unit", "attributes")?;
-        let no_value = booleans(batch, "no_value", "attributes")?;
+        let article = strings(batch, ARTICLE_NO, attributes::NAME)?;
+        let attribute = strings(batch, attributes::ATTRIBUTE, attributes::NAME)?;
+        let field = strings(batch, attributes::FIELD, attributes::NAME)?;
+        let original = strings(batch, attributes::ORIGINAL, attributes::NAME)?;
+        let number = numbers(batch, attributes::VALUE_NUMBER, attributes::NAME)?;
+        let boolean = booleans(batch, attributes::VALUE_BOOL, attributes::NAME)?;
+        let unit = strings(batch, attributes::UNIT, attributes::NAME)?;
+        let no_value = booleans(batch, attributes::NO_VALUE, attributes::NAME)?;
         for row in 0..batch.num_rows() {
             if field.is_valid(row) || (no_value.is_valid(row) && no_value.value(row)) {
                 continue;

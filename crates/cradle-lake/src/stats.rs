@@ -172,35 +172,7 @@ pub(crate) fn file_stats(schema: &Schema, meta: &ParquetMetaData) -> (u64, Strin
     (rows, Value::Object(stats).to_string())
 }
 
-/// Days since the epoch to (year, month, day) (proleptic Gregorian).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// `YYYY-MM-DD`.
-fn format_date(days: i64) -> String {
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-fn format_timestamp_ms(millis: i64) -> String {
-    let days = millis.div_euclid(86_400_000);
-    let ms_of_day = millis.rem_euclid(86_400_000);
-    let (h, rest) = (ms_of_day / 3_600_000, ms_of_day % 3_600_000);
-    let (mi, rest) = (rest / 60_000, rest % 60_000);
-    let (s, ms) = (rest / 1000, rest % 1000);
-    format!("{}T{h:02}:{mi:02}:{s:02}.{ms:03}Z", format_date(days))
-}
+use cradle_core::dates::{format_days as format_date, rfc3339_millis as format_timestamp_ms};
 
 #[cfg(test)]
 mod tests {

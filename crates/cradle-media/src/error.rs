@@ -136,7 +136,7 @@ pub enum MediaError {
     VisionRequest {
         url: String,
         #[source]
-        source: Box<ureq::Error>,
+        source: Box<cradle_openai::OpenAiError>,
     },
 
     #[error(

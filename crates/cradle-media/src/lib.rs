@@ -25,6 +25,7 @@ pub use ocr::{MAX_IMAGE_BYTES, OCR_TIMEOUT, Ocr};
 pub use pdf::{MAX_PAGES, MAX_PDF_BYTES, PDF_TIME_LIMIT, PdfText, pdf_file_text, pdf_text};
 pub use vision::{MAX_VISION_BYTES, VisionOptions, caption};
 
+use cradle_core::media::MediaType;
 use std::io::Read;
 use std::path::Path;
 
@@ -37,26 +38,25 @@ pub enum MediaKind {
 }
 
 impl MediaKind {
-    /// By the file name's extension (`.pdf`, `.png`, `.jpg`, `.jpeg`,
-    /// `.tif`, `.tiff`, any case).
-    pub fn from_path(path: &Path) -> Option<MediaKind> {
-        let extension = path.extension()?.to_str()?.to_ascii_lowercase();
-        match extension.as_str() {
-            "pdf" => Some(MediaKind::Pdf),
-            "png" | "jpg" | "jpeg" | "tif" | "tiff" => Some(MediaKind::Image),
+    /// How a media type is read, if cradle reads it: PDFs by their text
+    /// layer, PNG, JPEG and TIFF by OCR (or a vision model).
+    pub fn of(media: MediaType) -> Option<MediaKind> {
+        match media {
+            MediaType::Pdf => Some(MediaKind::Pdf),
+            MediaType::Png | MediaType::Jpeg | MediaType::Tiff => Some(MediaKind::Image),
             _ => None,
         }
     }
 
+    /// By the file name's extension (`.pdf`, `.png`, `.jpg`, `.jpeg`,
+    /// `.tif`, `.tiff`, any case).
+    pub fn from_path(path: &Path) -> Option<MediaKind> {
+        MediaType::from_extension(path.extension()?.to_str()?).and_then(MediaKind::of)
+    }
+
     /// By the first bytes of the file (`%PDF-`, or an image signature).
     pub fn from_bytes(bytes: &[u8]) -> Option<MediaKind> {
-        if bytes.starts_with(b"%PDF-") {
-            Some(MediaKind::Pdf)
-        } else if ImageFormat::from_bytes(bytes).is_some() {
-            Some(MediaKind::Image)
-        } else {
-            None
-        }
+        MediaType::from_magic(bytes).and_then(MediaKind::of)
     }
 
     /// By content where it is recognised, else by the name: a delivery's
@@ -77,23 +77,21 @@ pub(crate) enum ImageFormat {
 
 impl ImageFormat {
     pub(crate) fn from_bytes(bytes: &[u8]) -> Option<ImageFormat> {
-        if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-            Some(ImageFormat::Png)
-        } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-            Some(ImageFormat::Jpeg)
-        } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
-            Some(ImageFormat::Tiff)
-        } else {
-            None
+        match MediaType::from_magic(bytes)? {
+            MediaType::Png => Some(ImageFormat::Png),
+            MediaType::Jpeg => Some(ImageFormat::Jpeg),
+            MediaType::Tiff => Some(ImageFormat::Tiff),
+            _ => None,
         }
     }
 
     pub(crate) fn mime(self) -> &'static str {
         match self {
-            ImageFormat::Png => "image/png",
-            ImageFormat::Jpeg => "image/jpeg",
-            ImageFormat::Tiff => "image/tiff",
+            ImageFormat::Png => MediaType::Png,
+            ImageFormat::Jpeg => MediaType::Jpeg,
+            ImageFormat::Tiff => MediaType::Tiff,
         }
+        .mime()
     }
 }
 

@@ -5,7 +5,10 @@
 
 use crate::ImageFormat;
 use crate::error::MediaError;
-use serde_json::{Value, json};
+use base64::Engine;
+use base64::prelude::BASE64_STANDARD;
+use cradle_openai::{Endpoint, OpenAiError};
+use serde_json::json;
 use std::path::Path;
 use std::time::Duration;
 
@@ -13,8 +16,6 @@ use std::time::Duration;
 pub const MAX_VISION_BYTES: u64 = 16 << 20;
 /// One request, answer included.
 const VISION_TIMEOUT: Duration = Duration::from_secs(120);
-/// What is kept of an error answer's body in a message.
-const ERROR_BODY_CHARS: usize = 300;
 const PROMPT: &str = "This image belongs to a lighting manufacturer's product catalogue. \
 First copy every piece of text visible in it exactly (article numbers, names, technical values with units). \
 Then describe the product shown in one or two sentences. Answer in the language of the text in the image.";
@@ -43,14 +44,7 @@ impl std::fmt::Debug for VisionOptions {
 impl VisionOptions {
     /// The chat-completions URL the endpoint setting stands for.
     pub fn url(&self) -> String {
-        let base = self.endpoint.trim_end_matches('/');
-        if base.ends_with("/chat/completions") {
-            base.to_owned()
-        } else if base.ends_with("/v1") {
-            format!("{base}/chat/completions")
-        } else {
-            format!("{base}/v1/chat/completions")
-        }
+        Endpoint::new(&self.endpoint).url("chat/completions")
     }
 }
 
@@ -63,109 +57,43 @@ pub fn caption(opts: &VisionOptions, path: &Path) -> Result<String, MediaError> 
             path: path.to_path_buf(),
         });
     };
-    let url = opts.url();
-    let image_url = format!("data:{};base64,{}", format.mime(), base64(&bytes));
-    let request = json!({
-        "model": opts.model,
-        "max_tokens": 400,
-        "temperature": 0,
-        "messages": [{
-            "role": "user",
-            "content": [
-                {"type": "text", "text": PROMPT},
-                {"type": "image_url", "image_url": {"url": image_url}},
-            ],
-        }],
-    });
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(VISION_TIMEOUT))
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut call = agent.post(&url).content_type("application/json");
-    if let Some(key) = &opts.api_key {
-        call = call.header("Authorization", format!("Bearer {key}"));
-    }
-    let request_error = |source| MediaError::VisionRequest {
-        url: url.clone(),
-        source: Box::new(source),
-    };
-    let mut response = call.send(request.to_string()).map_err(request_error)?;
-    let status = response.status().as_u16();
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(8 << 20)
-        .read_to_string()
-        .map_err(request_error)?;
-    if !(200..300).contains(&status) {
-        let body: String = body.trim().chars().take(ERROR_BODY_CHARS).collect();
-        return Err(MediaError::VisionStatus { url, status, body });
-    }
-    let answer: Value = serde_json::from_str(&body).map_err(|e| MediaError::VisionResponse {
-        url: url.clone(),
-        detail: format!("not JSON: {e}"),
-    })?;
-    let content = &answer["choices"][0]["message"]["content"];
-    let text = match content {
-        Value::String(text) => text.clone(),
-        // Some servers answer with content parts, like the request.
-        Value::Array(parts) => parts
-            .iter()
-            .filter_map(|part| part["text"].as_str())
-            .collect::<Vec<_>>()
-            .join("\n"),
-        _ => {
-            return Err(MediaError::VisionResponse {
-                url,
-                detail: "no choices[0].message.content".to_owned(),
-            });
-        }
-    };
-    Ok(text.trim().to_owned())
-}
-
-/// Standard base64 with padding (RFC 4648), for the data URL.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
+    let mut endpoint = Endpoint::new(&opts.endpoint);
+    endpoint.api_key = opts.api_key.clone();
+    endpoint.timeout = VISION_TIMEOUT;
+    endpoint.max_retries = 2;
+    endpoint.max_answer_bytes = 8 << 20;
+    let url = endpoint.url("chat/completions");
+    let image_url = format!(
+        "data:{};base64,{}",
+        format.mime(),
+        BASE64_STANDARD.encode(&bytes)
+    );
+    let messages = json!([{
+        "role": "user",
+        "content": [
+            {"type": "text", "text": PROMPT},
+            {"type": "image_url", "image_url": {"url": image_url}},
+        ],
+    }]);
+    let text = endpoint
+        .client()
+        .and_then(|client| client.chat(&opts.model, messages, 400, 0.0))
+        .map_err(|error| match error {
+            OpenAiError::Status { status, body, .. } => {
+                MediaError::VisionStatus { url, status, body }
             }
-        }
-    }
-    out
+            OpenAiError::Response { what, .. } => MediaError::VisionResponse { url, detail: what },
+            other => MediaError::VisionRequest {
+                url,
+                source: Box::new(other),
+            },
+        })?;
+    Ok(text.trim().to_owned())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_matches_rfc_4648_vectors() {
-        for (input, expected) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(input.as_bytes()), expected, "{input}");
-        }
-        assert_eq!(base64(&[0xFF, 0xFE, 0xFD]), "//79");
-    }
 
     #[test]
     fn endpoint_settings_become_the_chat_url() {

@@ -40,16 +40,7 @@ pub fn str_path(path: &Path) -> &str {
 /// The Python with the reference Delta reader (`deltalake`), set up by
 /// `scripts/test.sh`. A test that needs it fails loudly without it.
 pub fn python() -> PathBuf {
-    if let Ok(python) = std::env::var("CRADLE_PYTHON") {
-        return PathBuf::from(python);
-    }
-    let default = PathBuf::from(std::env::var("HOME").unwrap_or_default())
-        .join(".cache/cradle/venv/bin/python");
-    assert!(
-        default.exists(),
-        "no Python with the `deltalake` package: run the tests with `bash scripts/test.sh`, which sets it up"
-    );
-    default
+    cradle_test_support::python(&["deltalake"])
 }
 
 /// Reads tables with the Python `deltalake` package; returns its JSON answer.

@@ -107,21 +107,7 @@ pub fn scan_all(snapshot: &Snapshot) -> Vec<RecordBatch> {
         .unwrap()
 }
 
-/// A Python with the `deltalake` package: `$CRADLE_PYTHON`, else the venv
-/// `bash scripts/test.sh` creates.
+/// A Python with the `deltalake` package (see `cradle-test-support`).
 pub fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("CRADLE_PYTHON") {
-        return PathBuf::from(p);
-    }
-    if let Some(home) = std::env::var_os("HOME") {
-        let p = PathBuf::from(home).join(".cache/cradle/venv/bin/python");
-        if p.exists() {
-            return p;
-        }
-    }
-    panic!(
-        "no Python with the `deltalake` package: set CRADLE_PYTHON or run \
-         `bash scripts/test.sh` (creates ~/.cache/cradle/venv with deltalake, pyarrow, \
-         duckdb==1.4.4, duckdb-ext-delta==1.4.4.20260205)"
-    );
+    cradle_test_support::python(&["deltalake"])
 }

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteRow};
@@ -31,7 +32,7 @@ pub struct Catalog {
 }
 
 /// One product with everything the catalog knows about it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Product {
     pub article_no: String,
     /// The other columns of `products` that have a value (canonical
@@ -61,7 +62,7 @@ impl Product {
 }
 
 /// The values of one attribute.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct AttributeGroup {
     pub name: String,
     pub values: Vec<AttributeValue>,
@@ -69,7 +70,7 @@ pub struct AttributeGroup {
 
 /// One attribute value: the original text, its typed reading and where it
 /// came from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct AttributeValue {
     pub header: String,
     /// The canonical field the column maps to, if any.
@@ -84,7 +85,7 @@ pub struct AttributeValue {
 }
 
 /// The cell an attribute value was read from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Provenance {
     pub file: String,
     pub sheet: Option<String>,
@@ -93,7 +94,7 @@ pub struct Provenance {
 }
 
 /// An ETIM feature value.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Feature {
     /// `EF` and six digits.
     pub code: String,
@@ -105,7 +106,7 @@ pub struct Feature {
 }
 
 /// An image, PDF or link of a product.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Media {
     /// `image`, `pdf` or `link`.
     pub kind: String,
@@ -116,7 +117,7 @@ pub struct Media {
 }
 
 /// Another product related to this one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct RelatedProduct {
     /// `accessory`, `successor` or `related`.
     pub relation: String,
@@ -130,7 +131,7 @@ pub struct RelatedProduct {
 }
 
 /// A delivery in which a product was added, changed or removed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct HistoryEvent {
     pub delivery: u64,
     pub committed_at: Option<String>,
@@ -164,7 +165,7 @@ impl Default for ProductFilter {
 }
 
 /// One page of a listing.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// Items matching the filter over all pages.
@@ -174,7 +175,7 @@ pub struct Page<T> {
 }
 
 /// A product in a listing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct ProductSummary {
     pub article_no: String,
     pub name_de: Option<String>,

@@ -9,11 +9,28 @@ use std::error::Error;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use cradle_query::QueryError;
 
 use crate::request;
+
+/// The body of every error answer.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong, with a stable code to match on.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct ErrorDetail {
+    /// `invalid_parameter`, `unknown_parameter`, `invalid_filter`,
+    /// `unknown_facet`, `invalid_body`, `sql_*`, `unauthorized`,
+    /// `not_found`, `not_ready`, `internal`, ...
+    pub code: String,
+    pub message: String,
+    /// The request's id (the `x-request-id` header); quote it.
+    pub request_id: Option<String>,
+}
 
 /// A failure answered to the client.
 #[derive(Debug, thiserror::Error)]
@@ -107,13 +124,13 @@ impl IntoResponse for AppError {
             }
             other => other.to_string(),
         };
-        let body = json!({
-            "error": {
-                "code": self.code(),
-                "message": message,
-                "request_id": request_id,
-            }
-        });
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message,
+                request_id,
+            },
+        };
         let mut response = (self.status(), axum::Json(body)).into_response();
         match self {
             AppError::Unauthorized { .. } => {

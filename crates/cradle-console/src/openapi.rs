@@ -1,13 +1,19 @@
 //! `GET /api/openapi.json`: an OpenAPI 3.1 document of every route, built
 //! from the same list as the router (`routes.rs`), each operation written
-//! beside its handler. Public (no key), like `/api/stats`, so clients can
-//! discover the API before they have a key.
+//! beside its handler. The schemas of request and response bodies are
+//! derived from the Rust types the handlers read and answer (schemars,
+//! JSON Schema 2020-12, which OpenAPI 3.1 uses), so a field added to a
+//! response is documented by the same change. Public (no key), like
+//! `/api/stats`, so clients can discover the API before they have a key.
 
 use std::sync::OnceLock;
 
 use axum::Json;
 use axum::routing::get;
+use schemars::generate::{SchemaGenerator, SchemaSettings};
 use serde_json::{Map, Value, json};
+
+use crate::error::ErrorBody;
 
 use crate::routes::{self, Access, Route, RouteSpec};
 
@@ -24,6 +30,38 @@ pub(crate) fn routes() -> Vec<Route> {
 async fn openapi() -> Json<Value> {
     static DOCUMENT: OnceLock<Value> = OnceLock::new();
     Json(DOCUMENT.get_or_init(|| document(&routes::specs())).clone())
+}
+
+/// The schemas the operations refer to, collected while the document is
+/// built: each type once, under `#/components/schemas/<name>`.
+pub struct Schemas {
+    generator: SchemaGenerator,
+}
+
+impl std::fmt::Debug for Schemas {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Schemas").finish_non_exhaustive()
+    }
+}
+
+impl Schemas {
+    fn new() -> Schemas {
+        let settings = SchemaSettings::draft2020_12().with(|settings| {
+            settings.definitions_path = "/components/schemas".into();
+        });
+        Schemas {
+            generator: settings.into_generator(),
+        }
+    }
+
+    /// A reference to the schema of `T`, registered in the components.
+    pub fn of<T: schemars::JsonSchema>(&mut self) -> Value {
+        self.generator.subschema_for::<T>().to_value()
+    }
+
+    fn into_components(mut self) -> Value {
+        Value::Object(self.generator.take_definitions(true).into_iter().collect())
+    }
 }
 
 /// A `200`-style response with a JSON body of `schema`.
@@ -50,8 +88,10 @@ pub(crate) fn query_parameter(name: &str, description: &str, schema: Value) -> V
 /// The OpenAPI document of `specs`.
 pub fn document(specs: &[RouteSpec]) -> Value {
     let mut paths = Map::new();
+    let mut schemas = Schemas::new();
+    let error = schemas.of::<ErrorBody>();
     for spec in specs {
-        let mut operation = (spec.operation)();
+        let mut operation = (spec.operation)(&mut schemas);
         if let Some(object) = operation.as_object_mut() {
             let id = format!(
                 "{}{}",
@@ -101,15 +141,12 @@ pub fn document(specs: &[RouteSpec]) -> Value {
         },
         "paths": paths,
         "security": [{"apiKey": []}],
-        "components": components(),
+        "components": components(error, schemas.into_components()),
     })
 }
 
-fn error_response(description: &str) -> Value {
-    json_response(description, json!({"$ref": "#/components/schemas/Error"}))
-}
-
-fn components() -> Value {
+fn components(error: Value, schemas: Value) -> Value {
+    let error_response = |description: &str| json_response(description, error.clone());
     json!({
         "securitySchemes": {
             "apiKey": {"type": "http", "scheme": "bearer", "description": "An API key `crdl_...`"},
@@ -121,115 +158,11 @@ fn components() -> Value {
             "NotReady": error_response("The data is still being opened (`not_ready`); retry"),
             "Internal": error_response("A fault of the server (`internal`); quote the request id"),
         },
-        "schemas": {
-            "Error": {
-                "type": "object",
-                "required": ["error"],
-                "properties": {"error": {
-                    "type": "object",
-                    "required": ["code", "message"],
-                    "properties": {
-                        "code": {"type": "string"},
-                        "message": {"type": "string"},
-                        "request_id": {"type": ["string", "null"]},
-                    },
-                }},
-            },
-            "SearchResponse": {
-                "type": "object",
-                "properties": {
-                    "total": {"type": "integer"},
-                    "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
-                    "facets": {
-                        "type": "object",
-                        "description": "Facet to [value, count] pairs, most frequent first",
-                        "additionalProperties": {"type": "array", "items": {
-                            "type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}],
-                        }},
-                    },
-                },
-            },
-            "Hit": {
-                "type": "object",
-                "properties": {
-                    "article_no": {"type": "string"},
-                    "score": {"type": "number"},
-                    "name": {"type": ["string", "null"]},
-                    "family": {"type": ["string", "null"]},
-                    "brand": {"type": ["string", "null"]},
-                    "etim_class": {"type": ["string", "null"]},
-                    "highlights": {"type": "array", "items": {
-                        "type": "array", "prefixItems": [{"type": "string"}, {"type": "string"}],
-                    }},
-                    "matched": {"type": "array", "items": {"type": "string"}},
-                },
-            },
-            "Product": {
-                "type": "object",
-                "description": "A product with its fields, ETIM features, attributes with provenance, media, relations and history",
-                "properties": {"article_no": {"type": "string"}},
-            },
-            "ProductSummary": {
-                "type": "object",
-                "properties": {
-                    "article_no": {"type": "string"},
-                    "name_de": {"type": ["string", "null"]},
-                    "name_en": {"type": ["string", "null"]},
-                    "family": {"type": ["string", "null"]},
-                    "series": {"type": ["string", "null"]},
-                    "brand": {"type": ["string", "null"]},
-                    "etim_class": {"type": ["string", "null"]},
-                    "gtin": {"type": ["string", "null"]},
-                },
-            },
-            "Counts": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {"name": {"type": "string"}, "products": {"type": "integer"}},
-                },
-            },
-            "ProductPage": {
-                "type": "object",
-                "properties": {
-                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/ProductSummary"}},
-                    "total": {"type": "integer"},
-                    "limit": {"type": "integer"},
-                    "offset": {"type": "integer"},
-                },
-            },
-            "SqlAnswer": {
-                "type": "object",
-                "properties": {
-                    "columns": {"type": "array", "items": {"type": "string"}},
-                    "rows": {"type": "array", "items": {"type": "array"}},
-                    "truncated": {"type": "boolean"},
-                    "elapsed_ms": {"type": "number"},
-                },
-            },
-            "Stats": {
-                "type": "object",
-                "properties": {
-                    "customer": {"type": ["string", "null"], "description": "From reports/ingest.json"},
-                    "products": {"type": "integer"},
-                    "data_points": {"type": ["integer", "null"], "description": "From reports/ingest.json"},
-                    "chunks": {"type": "integer", "description": "From reports/enrich.json; 0 before enrich"},
-                    "embeddings": {"type": "integer", "description": "From reports/enrich.json; 0 before enrich"},
-                    "version": {"type": ["integer", "null"], "description": "The lakehouse version: the published delivery served"},
-                    "attributes": {"type": "integer"},
-                    "delivery": {"type": ["integer", "null"]},
-                    "vectors": {"type": ["object", "null"], "description": "The ANN index: count, size_bytes, model, dimension"},
-                    "built_at": {"type": "string"},
-                    "index": {"type": "object"},
-                    "catalog": {"type": "object"},
-                    "uptime_seconds": {"type": "integer"},
-                },
-            },
-        },
+        "schemas": schemas,
     })
 }
 
-fn openapi_doc() -> Value {
+fn openapi_doc(_schemas: &mut Schemas) -> Value {
     json!({
         "summary": "This document (OpenAPI 3.1)",
         "tags": ["operations"],

@@ -10,9 +10,12 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use crate::error::AppError;
+use crate::openapi::Schemas;
 use crate::openapi::{json_response, text_response};
 use crate::routes::{Access, Route};
 use crate::{AppState, metrics};
+use schemars::JsonSchema;
+use serde::Serialize;
 
 pub(crate) fn routes() -> Vec<Route> {
     vec![
@@ -29,35 +32,100 @@ pub(crate) fn routes() -> Vec<Route> {
     ]
 }
 
-async fn health() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+/// `/health`: the process answers.
+#[derive(Debug, Serialize, JsonSchema)]
+struct Health {
+    /// Always `ok`.
+    status: &'static str,
+}
+
+/// `/ready`: whether the data is open.
+#[derive(Debug, Serialize, JsonSchema)]
+struct Ready {
+    /// `ready`, `starting` or `failed`.
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index_documents: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    opened_in_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'static str>,
+}
+
+/// `/api/stats`: what is served.
+#[derive(Debug, Serialize, JsonSchema)]
+struct Stats {
+    /// From `reports/ingest.json`.
+    customer: Option<String>,
+    products: u64,
+    /// Loaded cells, from `reports/ingest.json`.
+    data_points: Option<u64>,
+    /// From `reports/enrich.json`; 0 before enrich.
+    chunks: u64,
+    /// From `reports/enrich.json`; 0 before enrich.
+    embeddings: u64,
+    /// The lakehouse version: the published delivery served.
+    version: Option<u64>,
+    attributes: u64,
+    delivery: Option<u64>,
+    /// The ANN index, if the data has one.
+    vectors: Option<VectorStats>,
+    built_at: String,
+    index: cradle_index::IndexStats,
+    catalog: CatalogStats,
+    uptime_seconds: u64,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct VectorStats {
+    count: usize,
+    size_bytes: u64,
+    model: String,
+    dimension: usize,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct CatalogStats {
+    size_bytes: u64,
+}
+
+async fn health() -> Json<Health> {
+    Json(Health { status: "ok" })
 }
 
 async fn ready(State(state): State<AppState>) -> Response {
     match state.data() {
-        Ok(data) => Json(json!({
-            "status": "ready",
-            "index_documents": data.index_stats().documents,
-            "opened_in_ms": data.opened_in().as_secs_f64() * 1000.0,
-        }))
+        Ok(data) => Json(Ready {
+            status: "ready",
+            index_documents: Some(data.index_stats().documents),
+            opened_in_ms: Some(data.opened_in().as_secs_f64() * 1000.0),
+            message: None,
+        })
         .into_response(),
         Err(_) if state.failed() => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({
-                "status": "failed",
-                "message": "the data could not be opened; the server log has the cause",
-            })),
+            Json(Ready {
+                status: "failed",
+                index_documents: None,
+                opened_in_ms: None,
+                message: Some("the data could not be opened; the server log has the cause"),
+            }),
         )
             .into_response(),
         Err(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "starting"})),
+            Json(Ready {
+                status: "starting",
+                index_documents: None,
+                opened_in_ms: None,
+                message: None,
+            }),
         )
             .into_response(),
     }
 }
 
-async fn stats(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+async fn stats(State(state): State<AppState>) -> Result<Json<Stats>, AppError> {
     let data = state.data()?;
     let store = data
         .store()
@@ -66,77 +134,59 @@ async fn stats(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
         .map_err(|source| AppError::internal("cannot read the catalog statistics", source))?;
     let index = data.index_stats();
     let reports = data.reports();
-    let ingest = reports.ingest.as_ref();
-    let enrich = reports.enrich.as_ref();
-    let from = |report: Option<&Value>, key: &str| report.and_then(|r| r.get(key)).cloned();
+    let field =
+        |report: &Option<Value>, key: &str| report.as_ref().and_then(|r| r.get(key)).cloned();
+    let count = |report: &Option<Value>, key: &str| field(report, key).and_then(|v| v.as_u64());
     let delivery = store.delivery.or(index.built_from.delivery);
-    let vectors = data.vectors_if_any();
-    Ok(Json(json!({
-        "customer": from(ingest, "customer").unwrap_or(Value::Null),
-        "products": store.products,
-        "data_points": from(ingest, "data_points").unwrap_or(Value::Null),
-        "chunks": from(enrich, "chunks").unwrap_or(json!(0)),
-        "embeddings": from(enrich, "embeddings").unwrap_or(json!(0)),
-        "version": delivery,
-        "attributes": store.attributes,
-        "delivery": delivery,
-        "vectors": vectors.map(|v| json!({
-            "count": v.len(),
-            "size_bytes": v.file_bytes(),
-            "model": v.model().name,
-            "dimension": v.model().dimension,
-        })),
-        "built_at": store.built_at.as_deref().unwrap_or(&index.built_at),
-        "index": {
-            "documents": index.documents,
-            "size_bytes": index.size_bytes,
-            "built_at": index.built_at,
-            "built_from": index.built_from,
-            "attribute_keys": index.attribute_keys,
-            "facet_attributes": index.facet_attributes,
+    Ok(Json(Stats {
+        customer: field(&reports.ingest, "customer").and_then(|v| v.as_str().map(str::to_owned)),
+        products: store.products,
+        data_points: count(&reports.ingest, "data_points"),
+        chunks: count(&reports.enrich, "chunks").unwrap_or(0),
+        embeddings: count(&reports.enrich, "embeddings").unwrap_or(0),
+        version: delivery,
+        attributes: store.attributes,
+        delivery,
+        vectors: data.vectors_if_any().map(|v| VectorStats {
+            count: v.len(),
+            size_bytes: v.file_bytes(),
+            model: v.model().name.clone(),
+            dimension: v.model().dimension,
+        }),
+        built_at: store
+            .built_at
+            .clone()
+            .unwrap_or_else(|| index.built_at.clone()),
+        index: index.clone(),
+        catalog: CatalogStats {
+            size_bytes: data.catalog_size_bytes(),
         },
-        "catalog": {
-            "size_bytes": data.catalog_size_bytes(),
-        },
-        "uptime_seconds": state.uptime().as_secs(),
-    })))
+        uptime_seconds: state.uptime().as_secs(),
+    }))
 }
 
-fn health_doc() -> Value {
+fn health_doc(schemas: &mut Schemas) -> Value {
     json!({
         "summary": "Liveness: the process answers",
         "tags": ["operations"],
         "security": [],
-        "responses": {"200": json_response("Always", json!({
-            "type": "object",
-            "properties": {"status": {"const": "ok"}},
-        }))},
+        "responses": {"200": json_response("Always", schemas.of::<Health>())},
     })
 }
 
-fn ready_doc() -> Value {
+fn ready_doc(schemas: &mut Schemas) -> Value {
     json!({
         "summary": "Readiness: the search index and catalog are open",
         "tags": ["operations"],
         "security": [],
         "responses": {
-            "200": json_response("Ready", json!({
-                "type": "object",
-                "properties": {
-                    "status": {"const": "ready"},
-                    "index_documents": {"type": "integer"},
-                    "opened_in_ms": {"type": "number"},
-                },
-            })),
-            "503": json_response("Still opening (`starting`) or the data could not be opened (`failed`)", json!({
-                "type": "object",
-                "properties": {"status": {"enum": ["starting", "failed"]}},
-            })),
+            "200": json_response("Ready", schemas.of::<Ready>()),
+            "503": json_response("Still opening (`starting`) or the data could not be opened (`failed`)", schemas.of::<Ready>()),
         },
     })
 }
 
-fn metrics_doc() -> Value {
+fn metrics_doc(_schemas: &mut Schemas) -> Value {
     json!({
         "summary": "Prometheus metrics (text exposition format 0.0.4); no key, meant for an internal scraper",
         "tags": ["operations"],
@@ -145,13 +195,13 @@ fn metrics_doc() -> Value {
     })
 }
 
-fn stats_doc() -> Value {
+fn stats_doc(schemas: &mut Schemas) -> Value {
     json!({
         "summary": "What is served: product and attribute counts, delivery, index and catalog sizes, uptime",
         "tags": ["operations"],
         "security": [],
         "responses": {
-            "200": json_response("Statistics", json!({"$ref": "#/components/schemas/Stats"})),
+            "200": json_response("Statistics", schemas.of::<Stats>()),
             "503": {"$ref": "#/components/responses/NotReady"},
         },
     })

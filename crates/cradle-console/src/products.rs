@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::error::AppError;
+use crate::openapi::Schemas;
 use crate::openapi::{json_response, query_parameter};
 use crate::routes::{Access, Route};
 use cradle_query::ProductQuery;
@@ -105,7 +106,7 @@ fn with_errors(mut responses: Value) -> Value {
     responses
 }
 
-fn list_doc() -> Value {
+fn list_doc(schemas: &mut Schemas) -> Value {
     json!({
         "summary": "A page of products, filtered by family, brand or ETIM class",
         "tags": ["products"],
@@ -117,12 +118,12 @@ fn list_doc() -> Value {
             query_parameter("offset", "Products to skip", json!({"type": "integer", "minimum": 0, "default": 0})),
         ],
         "responses": with_errors(json!({
-            "200": json_response("The page and the total", json!({"$ref": "#/components/schemas/ProductPage"})),
+            "200": json_response("The page and the total", schemas.of::<cradle_catalog::Page<cradle_catalog::ProductSummary>>()),
         })),
     })
 }
 
-fn product_doc() -> Value {
+fn product_doc(schemas: &mut Schemas) -> Value {
     json!({
         "summary": "One product with its attributes and provenance",
         "tags": ["products"],
@@ -132,28 +133,28 @@ fn product_doc() -> Value {
             "schema": {"type": "string"},
         }],
         "responses": with_errors(json!({
-            "200": json_response("The product", json!({"$ref": "#/components/schemas/Product"})),
+            "200": json_response("The product", schemas.of::<cradle_catalog::Product>()),
             "404": {"$ref": "#/components/responses/NotFound"},
         })),
     })
 }
 
-fn classes_doc() -> Value {
+fn classes_doc(schemas: &mut Schemas) -> Value {
     json!({
         "summary": "ETIM classes with their product counts",
         "tags": ["products"],
         "responses": with_errors(json!({
-            "200": json_response("The classes, most products first", json!({"$ref": "#/components/schemas/Counts"})),
+            "200": json_response("The classes, most products first", schemas.of::<Vec<cradle_query::Count>>()),
         })),
     })
 }
 
-fn families_doc() -> Value {
+fn families_doc(schemas: &mut Schemas) -> Value {
     json!({
         "summary": "Product families with their product counts",
         "tags": ["products"],
         "responses": with_errors(json!({
-            "200": json_response("The families, most products first", json!({"$ref": "#/components/schemas/Counts"})),
+            "200": json_response("The families, most products first", schemas.of::<Vec<cradle_query::Count>>()),
         })),
     })
 }

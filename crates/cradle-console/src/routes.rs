@@ -8,6 +8,7 @@ use axum::routing::MethodRouter;
 use serde_json::Value;
 
 use crate::AppState;
+use crate::openapi::Schemas;
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,8 +27,9 @@ pub struct RouteSpec {
     /// axum's path syntax, which is also OpenAPI's: `/api/products/{article_no}`.
     pub path: &'static str,
     pub access: Access,
-    /// The OpenAPI operation object (summary, parameters, responses).
-    pub operation: fn() -> Value,
+    /// The OpenAPI operation object (summary, parameters, responses); its
+    /// bodies refer to schemas derived from the handler's Rust types.
+    pub operation: fn(&mut Schemas) -> Value,
 }
 
 /// A route with its handler.
@@ -41,7 +43,7 @@ impl Route {
         method: &'static str,
         path: &'static str,
         access: Access,
-        operation: fn() -> Value,
+        operation: fn(&mut Schemas) -> Value,
         handler: MethodRouter<AppState>,
     ) -> Route {
         Route {

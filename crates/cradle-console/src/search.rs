@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::error::AppError;
+use crate::openapi::Schemas;
 use crate::openapi::{json_response, query_parameter};
 use crate::routes::{Access, Route};
 
@@ -35,7 +36,7 @@ async fn search(
     Ok(Json(body))
 }
 
-fn search_doc() -> Value {
+fn search_doc(schemas: &mut Schemas) -> Value {
     json!({
         "summary": "Search products: words, article numbers, GTINs; filters, facets, highlights",
         "tags": ["search"],
@@ -58,7 +59,7 @@ fn search_doc() -> Value {
             query_parameter("offset", "Hits to skip", json!({"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0})),
         ],
         "responses": {
-            "200": json_response("One page of hits, the total and the facet counts", json!({"$ref": "#/components/schemas/SearchResponse"})),
+            "200": json_response("One page of hits, the total and the facet counts", schemas.of::<cradle_index::SearchResponse>()),
             "400": {"$ref": "#/components/responses/BadRequest"},
             "401": {"$ref": "#/components/responses/Unauthorized"},
             "503": {"$ref": "#/components/responses/NotReady"},

@@ -14,10 +14,11 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::error::AppError;
+use crate::openapi::Schemas;
 use crate::openapi::json_response;
 use crate::routes::{Access, Route};
 use cradle_query::SqlAnswer;
-use cradle_query::ops::{DEFAULT_MAX_ROWS, MAX_ROWS};
+use cradle_query::ops::DEFAULT_MAX_ROWS;
 
 pub(crate) fn routes() -> Vec<Route> {
     vec![Route::new(
@@ -29,10 +30,15 @@ pub(crate) fn routes() -> Vec<Route> {
     )]
 }
 
-#[derive(Debug, Deserialize)]
+/// The body of `POST /api/sql`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct SqlRequest {
+    /// One read-only statement in the SQLite dialect.
+    #[schemars(example = "SELECT family, count(*) FROM products GROUP BY family")]
     query: String,
+    /// The most rows to return, 1 to 10000 (default 100).
+    #[schemars(range(min = 1, max = 10_000))]
     max_rows: Option<usize>,
 }
 
@@ -54,24 +60,16 @@ async fn sql(
     Ok(Json(data.sql(&request.query, max_rows).await?))
 }
 
-fn sql_doc() -> Value {
+fn sql_doc(schemas: &mut Schemas) -> Value {
     json!({
         "summary": "Run one read-only SQL statement (SQLite dialect) against the product catalog",
         "tags": ["sql"],
         "requestBody": {
             "required": true,
-            "content": {"application/json": {"schema": {
-                "type": "object",
-                "required": ["query"],
-                "additionalProperties": false,
-                "properties": {
-                    "query": {"type": "string", "example": "SELECT family, count(*) FROM products GROUP BY family"},
-                    "max_rows": {"type": "integer", "minimum": 1, "maximum": MAX_ROWS, "default": DEFAULT_MAX_ROWS},
-                },
-            }}},
+            "content": {"application/json": {"schema": schemas.of::<SqlRequest>()}},
         },
         "responses": {
-            "200": json_response("The result", json!({"$ref": "#/components/schemas/SqlAnswer"})),
+            "200": json_response("The result", schemas.of::<SqlAnswer>()),
             "400": {"$ref": "#/components/responses/BadRequest"},
             "401": {"$ref": "#/components/responses/Unauthorized"},
             "503": {"$ref": "#/components/responses/NotReady"},

@@ -356,6 +356,45 @@ async fn openapi_documents_every_route_the_router_answers() {
         let status = response.status();
         assert_eq!(status, StatusCode::OK, "{} {uri}", spec.method);
     }
+    // Every reference resolves, and the bodies are the handlers' types.
+    fn refs(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(target)) = map.get("$ref") {
+                    out.push(target.clone());
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut targets = Vec::new();
+    refs(&document, &mut targets);
+    assert!(!targets.is_empty());
+    for target in &targets {
+        let pointer = target.strip_prefix('#').expect("a local reference");
+        assert!(
+            document.pointer(pointer).is_some(),
+            "{target} does not resolve"
+        );
+    }
+    let schemas = &document["components"]["schemas"];
+    for name in [
+        "SearchResponse",
+        "Hit",
+        "Product",
+        "Provenance",
+        "SqlAnswer",
+        "Stats",
+    ] {
+        assert!(schemas[name].is_object(), "no schema {name}: {schemas}");
+    }
+    assert!(
+        schemas["Provenance"]["properties"]["row"].is_object(),
+        "{}",
+        schemas["Provenance"]
+    );
     // And nothing is documented that the list does not hold.
     let paths = document["paths"].as_object().expect("paths");
     for (path, item) in paths {

@@ -17,7 +17,7 @@ pub const METADATA_FILE: &str = "cradle-index.json";
 pub const FORMAT: u32 = 2;
 
 /// The lakehouse state an index was built from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BuiltFrom {
     /// The published delivery whose table versions were read; `None` when
     /// the lakehouse had no delivery record and the latest versions were read.

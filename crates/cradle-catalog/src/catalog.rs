@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -13,13 +14,14 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteRo
 use sqlx::{Column, Row};
 
 use crate::derive::is_feature;
+use crate::sql::SqlPool;
 use crate::{CatalogError, FORMAT, values};
 
 /// Bytes of the catalog file SQLite maps into memory (more than any
 /// catalog is; the OS pages in what queries touch).
 const MMAP_BYTES: u64 = 1 << 34;
-/// Connections in the pool: a SQL console query holds one for up to its
-/// time limit, product pages need the others.
+/// Connections for product pages, listings and counts. User SQL has a
+/// pool of its own ([`crate::SQL_CONNECTIONS`]), so it never holds these.
 const CONNECTIONS: u32 = 4;
 /// Most rows a listing returns per page.
 pub const MAX_PAGE: u32 = 1000;
@@ -27,7 +29,8 @@ pub const MAX_PAGE: u32 = 1000;
 /// The read-only catalog of the published delivery.
 #[derive(Debug, Clone)]
 pub struct Catalog {
-    pub(crate) pool: SqlitePool,
+    pool: SqlitePool,
+    pub(crate) sql: Arc<SqlPool>,
     path: PathBuf,
 }
 
@@ -232,22 +235,32 @@ impl Catalog {
             .connect_with(options)
             .await
             .map_err(open_error)?;
-        let catalog = Catalog {
-            pool,
-            path: path.to_path_buf(),
-        };
         let format: Option<String> =
             sqlx::query_scalar("SELECT value FROM catalog_info WHERE key = 'format'")
-                .fetch_optional(&catalog.pool)
+                .fetch_optional(&pool)
                 .await
                 .unwrap_or(None);
         if format.as_deref() != Some(FORMAT.to_string().as_str()) {
-            catalog.pool.close().await;
+            pool.close().await;
             return Err(CatalogError::Incompatible {
                 path: path.to_path_buf(),
             });
         }
-        Ok(catalog)
+        let sql = match SqlPool::open(path) {
+            Ok(sql) => sql,
+            Err(source) => {
+                pool.close().await;
+                return Err(CatalogError::OpenSql {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        Ok(Catalog {
+            pool,
+            sql,
+            path: path.to_path_buf(),
+        })
     }
 
     /// The catalog file.
@@ -257,6 +270,7 @@ impl Catalog {
 
     /// Closes the connections (they also close when the last clone drops).
     pub async fn close(&self) {
+        self.sql.close();
         self.pool.close().await;
     }
 

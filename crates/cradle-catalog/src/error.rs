@@ -1,8 +1,9 @@
-//! The error type of cradle-catalog: one variant per failure, the cause
-//! attached as `#[source]`, and a stable [`CatalogError::code`] for the
-//! console's API. Mistakes in a request (a write in the SQL console, a
-//! query that runs too long, a typo in a column) are separate variants from
-//! faults of the catalog, so the console can answer them with a 400.
+//! The error types of cradle-catalog: one variant per failure, the cause
+//! attached as `#[source]`, and a stable `code()` for the API.
+//! [`CatalogError`] covers building, opening and product pages;
+//! [`SqlError`] a user's SQL query, where mistakes in a request (a write,
+//! a query that runs too long, a typo in a column) are separate variants
+//! from faults, each with the HTTP status a transport answers with.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -85,29 +86,134 @@ pub enum CatalogError {
     #[error("no product {article_no:?}")]
     NotFound { article_no: String },
     #[error(
-        "only read-only queries are allowed: {reason}\n\
-         hint: start with SELECT, WITH, VALUES or EXPLAIN; table information is in \
-         `SELECT * FROM pragma_table_info('products')`"
+        "cannot open a SQL connection to the catalog {path}\n\
+         hint: rebuild it with `cradle index --workspace <WS>`"
     )]
-    SqlNotReadOnly { reason: String },
+    OpenSql {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+}
+
+/// Everything that can go wrong with a user's SQL query
+/// ([`Catalog::sql`](crate::Catalog::sql)): each with a stable
+/// [`code`](SqlError::code) and the HTTP status a transport answers with
+/// ([`http_status`](SqlError::http_status)). All but `Busy` and `Internal`
+/// are the requester's doing.
+#[derive(Debug, thiserror::Error)]
+pub enum SqlError {
+    #[error("the query is empty\nhint: try `SELECT * FROM products LIMIT 10`")]
+    Empty,
+    #[error(
+        "the query is not valid text: {what} at byte {position}\n\
+         hint: send the query as UTF-8 without NUL or control characters"
+    )]
+    InvalidText { what: String, position: usize },
+    #[error(
+        "the query is {length} bytes long, more than the {limit} allowed\n\
+         hint: shorten it; large lists of values belong in a WHERE on a column"
+    )]
+    TooLong { length: usize, limit: usize },
     #[error(
         "only one statement is allowed per query\n\
          hint: remove everything after the first `;`"
     )]
-    SqlMultipleStatements,
-    #[error("the query is empty\nhint: try `SELECT * FROM products LIMIT 10`")]
-    SqlEmpty,
+    MultipleStatements,
+    #[error(
+        "only read-only queries are allowed; not allowed: {what}\n\
+         hint: SELECT, WITH, VALUES and EXPLAIN read; table information is in \
+         `SELECT * FROM pragma_table_info('products')`"
+    )]
+    NotReadOnly { what: String },
     #[error(
         "the query ran longer than {} s; add a WHERE or LIMIT",
         format_seconds(*limit)
     )]
-    SqlTimeout { limit: Duration },
-    #[error("{message}\nhint: the tables are {QUERYABLE}")]
-    Sql {
-        message: String,
+    Timeout { limit: Duration },
+    #[error(
+        "the result is larger than {limit} bytes before its first row is complete\n\
+         hint: select fewer or shorter columns (substr, length)"
+    )]
+    ResultTooLarge { limit: usize },
+    #[error(
+        "the query made a value larger than {limit} bytes\n\
+         hint: select fewer or shorter columns (substr, length)"
+    )]
+    ValueTooLarge {
+        limit: usize,
         #[source]
-        source: sqlx::Error,
+        source: rusqlite::Error,
     },
+    #[error(
+        "all {connections} SQL connections stayed busy for the query's whole time limit\n\
+         hint: retry in a moment"
+    )]
+    Busy { connections: usize },
+    #[error(
+        "{message}{}\nhint: the tables are {QUERYABLE}",
+        position.map(|p| format!(" (at byte {p})")).unwrap_or_default()
+    )]
+    Invalid {
+        message: String,
+        /// Where in the query SQLite stopped, if it says.
+        position: Option<usize>,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("the SQL engine failed")]
+    Internal {
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("the SQL worker thread failed")]
+    Worker {
+        #[source]
+        source: tokio::task::JoinError,
+    },
+}
+
+impl SqlError {
+    /// A stable code for API responses (`sql_timeout`, ...).
+    pub fn code(&self) -> &'static str {
+        match self {
+            SqlError::Empty => "sql_empty",
+            SqlError::InvalidText { .. } => "sql_invalid_text",
+            SqlError::TooLong { .. } => "sql_too_long",
+            SqlError::MultipleStatements => "sql_multiple_statements",
+            SqlError::NotReadOnly { .. } => "sql_not_read_only",
+            SqlError::Timeout { .. } => "sql_timeout",
+            SqlError::ResultTooLarge { .. } | SqlError::ValueTooLarge { .. } => "sql_too_large",
+            SqlError::Busy { .. } => "sql_busy",
+            SqlError::Invalid { .. } => "sql_error",
+            SqlError::Internal { .. } | SqlError::Worker { .. } => "sql_internal",
+        }
+    }
+
+    /// The HTTP status for this error: 400 for a query that cannot run,
+    /// 408 when it ran out of time, 413 when the query or its result is
+    /// too large, 503 when no connection was free, 500 for faults.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            SqlError::Empty
+            | SqlError::InvalidText { .. }
+            | SqlError::MultipleStatements
+            | SqlError::NotReadOnly { .. }
+            | SqlError::Invalid { .. } => 400,
+            SqlError::Timeout { .. } => 408,
+            SqlError::TooLong { .. }
+            | SqlError::ResultTooLarge { .. }
+            | SqlError::ValueTooLarge { .. } => 413,
+            SqlError::Busy { .. } => 503,
+            SqlError::Internal { .. } | SqlError::Worker { .. } => 500,
+        }
+    }
+
+    /// Whether the error is the requester's mistake (answer 4xx) rather
+    /// than the server's state or fault (5xx; log the cause).
+    pub fn is_request_error(&self) -> bool {
+        self.http_status() < 500
+    }
 }
 
 fn format_seconds(duration: Duration) -> String {
@@ -124,7 +230,7 @@ impl CatalogError {
     pub fn code(&self) -> &'static str {
         match self {
             CatalogError::Missing { .. } => "catalog_missing",
-            CatalogError::Open { .. } => "catalog_open",
+            CatalogError::Open { .. } | CatalogError::OpenSql { .. } => "catalog_open",
             CatalogError::Incompatible { .. } => "catalog_incompatible",
             CatalogError::NoDelivery { .. } => "no_delivery",
             CatalogError::DeliveryRecord { .. }
@@ -136,26 +242,13 @@ impl CatalogError {
             CatalogError::Write { .. } | CatalogError::File { .. } => "catalog_write",
             CatalogError::Query { .. } => "catalog_query",
             CatalogError::NotFound { .. } => "not_found",
-            CatalogError::SqlNotReadOnly { .. } => "sql_not_read_only",
-            CatalogError::SqlMultipleStatements => "sql_multiple_statements",
-            CatalogError::SqlEmpty => "sql_empty",
-            CatalogError::SqlTimeout { .. } => "sql_timeout",
-            CatalogError::Sql { .. } => "sql_error",
         }
     }
 
     /// Whether the error is the requester's mistake (answer 4xx) rather
     /// than a fault of the catalog (answer 5xx and log the cause).
     pub fn is_request_error(&self) -> bool {
-        matches!(
-            self,
-            CatalogError::NotFound { .. }
-                | CatalogError::SqlNotReadOnly { .. }
-                | CatalogError::SqlMultipleStatements
-                | CatalogError::SqlEmpty
-                | CatalogError::SqlTimeout { .. }
-                | CatalogError::Sql { .. }
-        )
+        matches!(self, CatalogError::NotFound { .. })
     }
 }
 
@@ -165,14 +258,15 @@ mod tests {
 
     #[test]
     fn timeout_message_names_the_limit() {
-        let error = CatalogError::SqlTimeout {
+        let error = SqlError::Timeout {
             limit: Duration::from_secs(5),
         };
         assert_eq!(
             error.to_string(),
             "the query ran longer than 5 s; add a WHERE or LIMIT"
         );
-        let error = CatalogError::SqlTimeout {
+        assert_eq!(error.http_status(), 408);
+        let error = SqlError::Timeout {
             limit: Duration::from_millis(200),
         };
         assert!(error.to_string().contains("0.2 s"));

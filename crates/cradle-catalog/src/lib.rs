@@ -3,7 +3,8 @@
 //! read-only, immutable and memory-mapped ([`Catalog::open`]), answering
 //! product pages in milliseconds ([`Catalog::product`]), listings and
 //! counts, and bounded read-only SQL for power users and AI agents
-//! ([`Catalog::sql`]).
+//! ([`Catalog::sql`], on connections of its own, read-only as SQLite's
+//! authorizer decides; see `sql/mod.rs`).
 //!
 //! Why SQLite: the console serves from data baked read-only into an image
 //! and must not rebuild anything at startup. A query engine over parquet
@@ -38,8 +39,10 @@ pub use catalog::{
     Page, Product, ProductFilter, ProductSummary, Provenance, RelatedProduct,
 };
 pub use delivery::DeliveryRecord;
-pub use error::CatalogError;
-pub use sql::{SqlLimits, SqlResult};
+pub use error::{CatalogError, SqlError};
+pub use sql::{
+    MAX_QUERY_BYTES, MAX_VALUE_BYTES, SQL_CONNECTIONS, SqlLimits, SqlResult, Truncation, sql_text,
+};
 
 /// The catalog file format; a catalog of another format is not opened.
 pub const FORMAT: u32 = 1;

@@ -44,6 +44,13 @@ pub enum AppError {
     /// The thing asked for does not exist.
     #[error("{message}")]
     NotFound { code: &'static str, message: String },
+    /// The request or its answer is larger than allowed.
+    #[error("{message}")]
+    TooLarge { code: &'static str, message: String },
+    /// Every connection for this work is busy (answered with
+    /// `Retry-After`).
+    #[error("{message}")]
+    Busy { code: &'static str, message: String },
     /// The data is still being opened, or could not be.
     #[error("the data is not open yet")]
     NotReady,
@@ -61,6 +68,8 @@ impl From<QueryError> for AppError {
         match error {
             QueryError::BadRequest { code, message } => AppError::BadRequest { code, message },
             QueryError::NotFound { code, message } => AppError::NotFound { code, message },
+            QueryError::TooLarge { code, message } => AppError::TooLarge { code, message },
+            QueryError::Busy { code, message } => AppError::Busy { code, message },
             QueryError::NotReady => AppError::NotReady,
             QueryError::Internal { context, source } => AppError::Internal { context, source },
         }
@@ -88,7 +97,10 @@ impl AppError {
     /// The stable code clients can match on.
     pub fn code(&self) -> &'static str {
         match self {
-            AppError::BadRequest { code, .. } | AppError::NotFound { code, .. } => code,
+            AppError::BadRequest { code, .. }
+            | AppError::NotFound { code, .. }
+            | AppError::TooLarge { code, .. }
+            | AppError::Busy { code, .. } => code,
             AppError::Unauthorized { .. } => "unauthorized",
             AppError::NotReady => "not_ready",
             AppError::Internal { .. } => "internal",
@@ -100,6 +112,8 @@ impl AppError {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
+            AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::NotReady => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -139,7 +153,7 @@ impl IntoResponse for AppError {
                     HeaderValue::from_static("Bearer realm=\"cradle\""),
                 );
             }
-            AppError::NotReady => {
+            AppError::NotReady | AppError::Busy { .. } => {
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));

@@ -316,6 +316,37 @@ async fn sql_answers_and_refuses_with_stable_codes() {
     assert_eq!(body["error"]["code"], "invalid_parameter");
 }
 
+/// The SQL attacks of issue 16 over HTTP: a PRAGMA compiled under EXPLAIN
+/// once set a process-wide heap limit that broke the API-key database
+/// (valid keys got 401), and a NUL byte hung a pooled connection.
+#[tokio::test]
+async fn sql_attacks_leave_keys_and_products_working() {
+    let console = Console::new().await;
+    let post = |body: Value| {
+        console.send(
+            Request::post("/api/sql").header(header::CONTENT_TYPE, "application/json"),
+            Body::from(body.to_string()),
+        )
+    };
+    for (query, code) in [
+        ("EXPLAIN PRAGMA hard_heap_limit=100000", "sql_not_read_only"),
+        ("EXPLAIN PRAGMA query_only=OFF", "sql_not_read_only"),
+        ("SELECT * FROM pragma_hard_heap_limit", "sql_not_read_only"),
+        ("SELECT 1\u{0}", "sql_invalid_text"),
+        ("\u{0}", "sql_invalid_text"),
+    ] {
+        let (status, body) = post(json!({ "query": query })).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query:?}: {body}");
+        assert_eq!(body["error"]["code"], code, "{query:?}: {body}");
+        // The key still opens the data, and the catalog still answers.
+        let (status, body) = console.get("/api/products/LW-100234").await;
+        assert_eq!(status, StatusCode::OK, "after {query:?}: {body}");
+        let (status, body) = post(json!({"query": "SELECT count(*) FROM products"})).await;
+        assert_eq!(status, StatusCode::OK, "after {query:?}: {body}");
+        assert_eq!(body["rows"], json!([[5]]));
+    }
+}
+
 #[tokio::test]
 async fn openapi_documents_every_route_the_router_answers() {
     let console = Console::new().await;

@@ -1,79 +1,149 @@
 //! The local backend gives the same vectors as Python sentence-transformers
-//! on the same all-MiniLM-L6-v2 files (cosine ≥ 0.999 for every text), and
-//! on a tiny random XLM-RoBERTa written by the test (the family of
-//! multilingual-e5, whose real weights are no fixture).
+//! on the same model files (cosine ≥ 0.999 for every text): on
+//! all-MiniLM-L6-v2, and on a tiny XLM-RoBERTa written by the test from a
+//! fixed seed (the family of multilingual-e5, whose real weights are no
+//! fixture).
+//!
+//! The reference vectors are stored in `tests/data/parity/`, made by
+//! `bench/parity-reference.sh` with sentence-transformers (its versions are
+//! recorded beside them), so the test needs no PyTorch. Each set names the
+//! sha256 of the model files it was made from; the test checks those first,
+//! so different files give a clear message instead of a cosine. The live
+//! comparison with sentence-transformers runs in `bench/embed.sh`.
 //!
 //! Needs the model (`scripts/model.sh`, found through `CRADLE_MODEL_DIR` or
-//! the default cache folder) and a Python with sentence-transformers
-//! (`scripts/embed-venv.sh`, found through `CRADLE_EMBED_PYTHON` or the
-//! default venv); `scripts/test.sh` sets up both.
+//! the default cache folder); `scripts/test.sh` installs it.
 
 mod common;
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use cradle_embed::{Embedder, LocalEmbedder, LocalOptions, Role, cosine, default_model_dir};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
-/// Lighting products as a manufacturer delivers them: names, short and
-/// long descriptions, tender texts; German and English, with umlauts,
-/// units, article numbers and one text longer than the model's 256 tokens.
-const TEXTS: [&str; 28] = [
-    "LED-Downlight DL-200 weiß, 18 W, 2000 lm, 3000 K, IP44",
-    "LED downlight DL-200 white, 18 W, 2000 lm, 3000 K, IP44",
-    "Art.-Nr. 4012-0815-00: Einbaustrahler schwenkbar, Ø 85 mm, GU10",
-    "Recessed spotlight, adjustable, Ø 85 mm, GU10 socket, article no. 4012-0815-00",
-    "Pendelleuchte LUNA Ø 600 mm, opal, DALI dimmbar, 42 W, 4900 lm",
-    "Pendant luminaire LUNA Ø 600 mm, opal diffuser, DALI dimmable, 42 W",
-    "Feuchtraumwannenleuchte 1500 mm, IP66, IK08, 5200 lm, 840",
-    "Damp-proof batten 1500 mm, IP66, IK08, 5200 lm, neutral white 4000 K",
-    "Anbauleuchte für Decke und Wand, Aluminium-Druckguss, anthrazit (RAL 7016)",
-    "Wall and ceiling luminaire, die-cast aluminium, anthracite grey RAL 7016",
-    "LED-Flächenleuchte 620×620 mm, UGR < 19, 33 W, 4000 K, für Rasterdecken",
-    "LED panel 620 x 620 mm, UGR < 19, 33 W, 4000 K, for grid ceilings",
-    "Strahler für Stromschiene 3-Phasen, 25 W, 36°, CRI > 90, schwarz",
-    "Track spotlight for 3-phase track, 25 W, 36° beam, CRI > 90, black",
-    "Außenwandleuchte mit Bewegungsmelder, 120° Erfassungswinkel, IP54",
-    "Outdoor wall light with motion sensor, 120° detection angle, IP54",
-    "Notleuchte Rettungszeichen, Einzelbatterie 3 h, Erkennungsweite 22 m",
-    "Emergency exit sign luminaire, self-contained 3 h battery, 22 m viewing distance",
-    "Lichtband-Tragschiene 3,0 m, 11-polig, verzinkt — Zubehör für Geräteträger",
-    "Continuous-row trunking 3.0 m, 11-pole, galvanised, accessory for gear trays",
-    "Hallenstrahler HB-150: 150 W, 21.000 lm, Abstrahlwinkel 90°, 1–10 V",
-    "High-bay HB-150: 150 W, 21,000 lm, 90° beam angle, 1-10 V dimming",
-    "Möbelaufbauleuchte, flach (8 mm), 12 V DC, Farbtemperatur 2700 K, Länge 300 mm",
-    "Straßenleuchte Mastaufsatz Ø 60/76 mm, 4000 K, Lichtstrom 8.900 lm, ÖNORM-konform",
-    "Ausschreibungstext: Liefern und montieren von LED-Einbaudownlights mit \
-     tiefliegendem Reflektor, Entblendung < 19, Lichtfarbe 3000 K, Farbwiedergabe \
-     Ra > 90, Leistung max. 14 W, Lichtstrom mind. 1.400 lm, Betriebsgerät DALI-2 \
-     dimmbar, Einbautiefe 95 mm, Deckenausschnitt Ø 150 mm, Gehäuse Aluminium weiß \
-     RAL 9016, Schutzart frontseitig IP44, Lebensdauer L80/B10 50.000 h.",
-    "Tender text: supply and install LED recessed downlights with deep reflector, \
-     glare rating < 19, colour temperature 3000 K, colour rendering Ra > 90, power \
-     max. 14 W, luminous flux at least 1,400 lm, DALI-2 dimmable driver, recess \
-     depth 95 mm, cut-out Ø 150 mm, white aluminium housing RAL 9016, IP44 from \
-     below, lifetime L80/B10 50,000 h.",
-    "Ausschreibungstext Langfeldleuchte: Gehäuse aus Stahlblech, pulverbeschichtet \
-     weiß, Abdeckung aus PMMA opal, Länge 1.200 mm, Breite 60 mm, Höhe 45 mm, \
-     Leistung 28 W, Lichtstrom 3.600 lm, Lichtausbeute 128 lm/W, Farbtemperatur \
-     4000 K, Farbwiedergabeindex > 80, Farbtoleranz MacAdam 3, Betriebsgerät \
-     EVG nicht dimmbar, Schutzklasse I, Schutzart IP20, Umgebungstemperatur \
-     -20 °C bis +40 °C, Montage an Decke oder abgependelt mit Seilabhängung \
-     (Zubehör Art.-Nr. 9900-1200-01), Durchgangsverdrahtung 5 × 2,5 mm², \
-     Steckklemme für Schnellmontage, Lebensdauer 60.000 h bei L80, \
-     Garantie 5 Jahre. Die Leuchte ist für den Einsatz in Büros, Schulen, \
-     Fluren und Verkaufsräumen geeignet; Blendbegrenzung nach DIN EN 12464-1, \
-     photobiologische Sicherheit RG0 nach EN 62471, EU-Konformität CE, \
-     ENEC-geprüft, RoHS-konform. Lieferung einschließlich Leuchtmittel, \
-     Betriebsgerät und Montagematerial; Entsorgung der Verpackung durch den \
-     Auftragnehmer. Fabrikat und Typ sind vom Bieter anzugeben. Gleichwertige \
-     Produkte sind zulässig, sofern sämtliche technischen Werte eingehalten \
-     werden und Nachweise (Datenblatt, LDT-/IES-Datei, Prüfberichte) mit dem \
-     Angebot eingereicht werden. Ersatzteile müssen mindestens zehn Jahre \
-     verfügbar sein.",
-    "Ersatz-Treiber 700 mA, 40 W, IP67 — passend für Serie 4012 und 4013",
+/// The files of a model folder the local backend reads (those of them
+/// that exist); a change to any of them can change the vectors.
+const LOADED: [&str; 7] = [
+    "config.json",
+    "tokenizer.json",
+    "model.safetensors",
+    "modules.json",
+    "1_Pooling/config.json",
+    "sentence_bert_config.json",
+    "config_sentence_transformers.json",
 ];
+
+/// What `bench/parity_reference.py` writes beside the vectors.
+#[derive(Debug, Deserialize)]
+struct Manifest {
+    model: String,
+    /// Relative path to sha256 of every file of the model folder.
+    files: BTreeMap<String, String>,
+    /// Package versions of the Python side.
+    made_with: BTreeMap<String, String>,
+    dimension: usize,
+    vectors: String,
+    vectors_sha256: String,
+    texts: Vec<String>,
+}
+
+/// A stored set of reference vectors, one per text.
+struct Reference {
+    manifest: Manifest,
+    vectors: Vec<Vec<f32>>,
+}
+
+fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/parity")
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+const REMAKE: &str = "remake the references with bench/parity-reference.sh";
+
+/// Reads `tests/data/parity/<name>.json` and the vectors it names, and
+/// checks that they belong together and to the texts of `texts.json`.
+fn reference(name: &str) -> Reference {
+    let dir = data_dir();
+    let path = dir.join(format!("{name}.json"));
+    let bytes = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}\nhint: {REMAKE}", path.display()));
+    let manifest: Manifest = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|e| panic!("{} is damaged: {e}\nhint: {REMAKE}", path.display()));
+    let texts: Vec<String> =
+        serde_json::from_slice(&std::fs::read(dir.join("texts.json")).unwrap()).unwrap();
+    assert!(
+        texts.starts_with(&manifest.texts),
+        "{}: the texts differ from texts.json (changed since the vectors were made)\nhint: {REMAKE}",
+        path.display()
+    );
+    let vectors_path = dir.join(&manifest.vectors);
+    let raw = std::fs::read(&vectors_path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {}: {e}\nhint: {REMAKE}",
+            vectors_path.display()
+        )
+    });
+    assert_eq!(
+        sha256(&raw),
+        manifest.vectors_sha256,
+        "{} is not the file {} names\nhint: {REMAKE}",
+        vectors_path.display(),
+        path.display()
+    );
+    assert_eq!(
+        raw.len(),
+        manifest.texts.len() * manifest.dimension * 4,
+        "{}: not one vector of {} f32 per text",
+        vectors_path.display(),
+        manifest.dimension
+    );
+    let floats: Vec<f32> = raw
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    let vectors = floats
+        .chunks_exact(manifest.dimension)
+        .map(<[f32]>::to_vec)
+        .collect();
+    Reference { manifest, vectors }
+}
+
+/// Panics, naming each file, unless the files the local backend reads from
+/// `dir` are those the reference was made from.
+fn check_files(dir: &Path, manifest: &Manifest, hint: &str) {
+    let mut differences = Vec::new();
+    for file in LOADED {
+        let path = dir.join(file);
+        let found = path
+            .is_file()
+            .then(|| sha256(&std::fs::read(&path).unwrap()));
+        let recorded = manifest.files.get(file);
+        if found.as_ref() != recorded {
+            let show =
+                |hash: Option<&String>| hash.map_or("no file".to_owned(), |h| h[..12].to_owned());
+            differences.push(format!(
+                "  {file}: recorded {}, found {}",
+                show(recorded),
+                show(found.as_ref())
+            ));
+        }
+    }
+    assert!(
+        differences.is_empty(),
+        "the {} files in {} are not those the reference vectors were made from:\n{}\nhint: {hint}",
+        manifest.model,
+        dir.display(),
+        differences.join("\n")
+    );
+}
 
 fn model_dir() -> PathBuf {
     let dir = default_model_dir().unwrap_or_else(|| {
@@ -90,66 +160,26 @@ fn model_dir() -> PathBuf {
     dir
 }
 
-fn python() -> PathBuf {
-    std::env::var_os("CRADLE_EMBED_PYTHON")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .map(|h| PathBuf::from(h).join(".cache/cradle/embed-venv/bin/python"))
-        })
-        .filter(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "no Python with sentence-transformers: run scripts/embed-venv.sh and set \
-                 CRADLE_EMBED_PYTHON to the path it prints (scripts/test.sh does both)"
-            )
-        })
-}
-
-fn reference(texts: &[&str]) -> Vec<Vec<f32>> {
-    reference_for(&model_dir(), texts)
-}
-
-fn reference_for(model: &std::path::Path, texts: &[&str]) -> Vec<Vec<f32>> {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/reference.py");
-    let python = python();
-    let mut child = Command::new(&python)
-        .arg(&script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run {}: {e} (scripts/embed-venv.sh installs it)",
-                python.display()
-            )
-        });
-    let request = serde_json::json!({ "model": model, "texts": texts });
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "{} failed (scripts/embed-venv.sh sets it up):\n{}",
-        script.display(),
-        String::from_utf8_lossy(&output.stderr)
+/// Embeds the reference's texts with `model` and panics with the worst
+/// text unless every vector is within cosine 0.999 of the reference.
+fn compare(model: &LocalEmbedder, reference: &Reference, what: &str) {
+    let texts: Vec<&str> = reference
+        .manifest
+        .texts
+        .iter()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(model.info().dimension, reference.manifest.dimension);
+    // The backend hashes the weights it loads; they are the recorded ones.
+    assert_eq!(
+        Some(&model.info().revision),
+        reference.manifest.files.get("model.safetensors"),
+        "{what}: the loaded weights are not those of the reference"
     );
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
-fn check(options: &LocalOptions, expected: &[Vec<f32>]) {
-    let model = LocalEmbedder::open(&model_dir(), options).unwrap();
-    assert_eq!(model.info().dimension, 384);
-    assert_eq!(model.max_length(), 256);
-    let vectors = model.embed(&TEXTS, Role::Passage).unwrap();
-    assert_eq!(vectors.len(), expected.len());
+    let vectors = model.embed(&texts, Role::Passage).unwrap();
+    assert_eq!(vectors.len(), reference.vectors.len());
     let mut worst = (1.0f32, 0);
-    for (i, (ours, theirs)) in vectors.iter().zip(expected).enumerate() {
+    for (i, (ours, theirs)) in vectors.iter().zip(&reference.vectors).enumerate() {
         let c = cosine(ours, theirs);
         if c < worst.0 {
             worst = (c, i);
@@ -157,55 +187,61 @@ fn check(options: &LocalOptions, expected: &[Vec<f32>]) {
     }
     assert!(
         worst.0 >= 0.999,
-        "text {} ({:?}): cosine {} with {options:?}",
+        "text {} ({:?}): cosine {} with {what}; reference made with {:?}",
         worst.1,
-        TEXTS[worst.1],
-        worst.0
+        texts[worst.1],
+        worst.0,
+        reference.manifest.made_with
     );
 }
 
 #[test]
 fn local_backend_matches_sentence_transformers() {
-    let expected = reference(&TEXTS);
+    let dir = model_dir();
+    let reference = reference("all-minilm-l6-v2");
+    check_files(
+        &dir,
+        &reference.manifest,
+        &format!(
+            "install the recorded model with scripts/model.sh (into an empty \
+             CRADLE_MODEL_DIR), or, after changing the model on purpose, {REMAKE}"
+        ),
+    );
     // One batch on one thread, and small batches on two threads (other
     // padding, other order): both must match.
-    check(
-        &LocalOptions {
+    for options in [
+        LocalOptions {
             batch_size: 32,
             max_length: None,
             threads: Some(1),
         },
-        &expected,
-    );
-    check(
-        &LocalOptions {
+        LocalOptions {
             batch_size: 5,
             max_length: None,
             threads: Some(2),
         },
-        &expected,
-    );
+    ] {
+        let model = LocalEmbedder::open(&dir, &options).unwrap();
+        assert_eq!(model.max_length(), 256);
+        compare(&model, &reference, &format!("{options:?}"));
+    }
 }
 
-/// XLM-RoBERTa (the multilingual-e5 family) on a tiny random model:
-/// sentence-transformers loads the same files with Hugging Face's own
-/// XLM-RoBERTa code, which checks positions, token types and layer names.
+/// XLM-RoBERTa (the multilingual-e5 family) on a tiny model: the reference
+/// was made by sentence-transformers loading the same files with Hugging
+/// Face's own XLM-RoBERTa code, which checks positions, token types and
+/// layer names.
 #[test]
 fn tiny_xlm_roberta_matches_sentence_transformers() {
     let root = tempfile::tempdir().unwrap();
-    let dir = root.path().join("tiny-xlmr");
-    common::write_model(&dir, common::Family::XlmRoberta, "", "mean", 32);
-    std::fs::write(
-        dir.join("tokenizer_config.json"),
-        r#"{"tokenizer_class": "XLMRobertaTokenizerFast", "model_max_length": 32}"#,
-    )
-    .unwrap();
-    let texts = &TEXTS[..24];
-    let expected = reference_for(&dir, texts);
+    let dir = root.path().join("tiny-xlm-roberta");
+    common::write_tiny_xlm_roberta(&dir);
+    let reference = reference("tiny-xlm-roberta");
+    check_files(
+        &dir,
+        &reference.manifest,
+        &format!("the tiny model's writer (tests/common/mod.rs) changed: {REMAKE}"),
+    );
     let model = LocalEmbedder::open(&dir, &LocalOptions::default()).unwrap();
-    let vectors = model.embed(texts, Role::Passage).unwrap();
-    for (i, (ours, theirs)) in vectors.iter().zip(&expected).enumerate() {
-        let c = cosine(ours, theirs);
-        assert!(c >= 0.999, "text {i} ({:?}): cosine {c}", texts[i]);
-    }
+    compare(&model, &reference, "the tiny XLM-RoBERTa");
 }

@@ -76,9 +76,10 @@ impl ToolFailure {
     /// message (the same the HTTP API answers), faults are logged.
     fn from_query(error: QueryError) -> ToolFailure {
         match error {
-            QueryError::BadRequest { code, message } | QueryError::NotFound { code, message } => {
-                ToolFailure::new(code, message)
-            }
+            QueryError::BadRequest { code, message }
+            | QueryError::NotFound { code, message }
+            | QueryError::TooLarge { code, message }
+            | QueryError::Busy { code, message } => ToolFailure::new(code, message),
             QueryError::NotReady => ToolFailure::new(
                 "not_ready",
                 "the server is still opening its data; retry shortly",

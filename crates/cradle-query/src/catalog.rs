@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cradle_catalog::{Catalog, CatalogError, MAX_PAGE, ProductFilter, SqlLimits};
+use cradle_catalog::{Catalog, CatalogError, MAX_PAGE, ProductFilter, SqlError, SqlLimits};
 use serde_json::{Value, json};
 
 use crate::store::{BoxFuture, ProductQuery, ProductStore, SqlAnswer, StoreError, StoreStats};
@@ -21,6 +21,21 @@ pub(crate) async fn open_store(path: &Path) -> Result<Arc<dyn ProductStore>, Sto
 }
 
 fn store_error(error: CatalogError) -> StoreError {
+    if error.is_request_error() {
+        StoreError::Request {
+            code: error.code(),
+            message: error.to_string(),
+        }
+    } else {
+        StoreError::Internal {
+            source: Box::new(error),
+        }
+    }
+}
+
+/// SQL errors by their stable codes (`QueryError::from_store` gives the
+/// too-large and busy ones their own kinds).
+fn sql_error(error: SqlError) -> StoreError {
     if error.is_request_error() {
         StoreError::Request {
             code: error.code(),
@@ -108,10 +123,11 @@ impl ProductStore for Catalog {
             let limits = SqlLimits {
                 max_rows,
                 timeout: SQL_TIMEOUT,
+                ..SqlLimits::default()
             };
             let result = Catalog::sql(self, query, &limits)
                 .await
-                .map_err(store_error)?;
+                .map_err(sql_error)?;
             Ok(SqlAnswer {
                 columns: result.columns,
                 rows: result.rows,

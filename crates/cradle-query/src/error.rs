@@ -16,6 +16,13 @@ pub enum QueryError {
     /// The thing asked for does not exist.
     #[error("{message}")]
     NotFound { code: &'static str, message: String },
+    /// The request or its answer is larger than allowed (a SQL statement,
+    /// a result).
+    #[error("{message}")]
+    TooLarge { code: &'static str, message: String },
+    /// Every connection for this kind of work is busy; retry shortly.
+    #[error("{message}")]
+    Busy { code: &'static str, message: String },
     /// The data is still being opened, or could not be.
     #[error("the data is not open yet")]
     NotReady,
@@ -65,6 +72,14 @@ impl QueryError {
                 code: "not_found",
                 message,
             },
+            StoreError::Request {
+                code: code @ ("sql_too_large" | "sql_too_long"),
+                message,
+            } => QueryError::TooLarge { code, message },
+            StoreError::Request {
+                code: code @ "sql_busy",
+                message,
+            } => QueryError::Busy { code, message },
             StoreError::Request { code, message } => QueryError::BadRequest { code, message },
             internal @ StoreError::Internal { .. } => QueryError::internal(context, internal),
         }
@@ -73,7 +88,10 @@ impl QueryError {
     /// The stable code clients can match on.
     pub fn code(&self) -> &'static str {
         match self {
-            QueryError::BadRequest { code, .. } | QueryError::NotFound { code, .. } => code,
+            QueryError::BadRequest { code, .. }
+            | QueryError::NotFound { code, .. }
+            | QueryError::TooLarge { code, .. }
+            | QueryError::Busy { code, .. } => code,
             QueryError::NotReady => "not_ready",
             QueryError::Internal { .. } => "internal",
         }

@@ -1,5 +1,6 @@
-//! Fixtures shared by the integration tests: tiny randomly initialised
-//! models in Hugging Face layout, and a minimal HTTP server on loopback.
+//! Fixtures shared by the integration tests (and the `tiny_model`
+//! example): tiny models in Hugging Face layout whose weights come from a
+//! fixed seed, and a minimal HTTP server on loopback.
 #![allow(dead_code)]
 
 pub mod server;
@@ -97,8 +98,40 @@ fn vocab_size(tokenizer: &serde_json::Value) -> usize {
         .unwrap_or_else(|| model.as_object().unwrap().len())
 }
 
+/// Numbers from a fixed seed, the same on every machine: splitmix64 for
+/// uniform bits, and the sum of twelve uniforms minus six for a bell curve
+/// of mean 0 and variance 1. Only additions and multiplications of exactly
+/// rounded IEEE numbers, no `ln` or `cos` of a platform's maths library, so
+/// the weights (and the file's sha256 that `tests/data/parity/` records
+/// beside the reference vectors) never differ between machines or runs.
+struct Seeded(u64);
+
+impl Seeded {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1), exactly representable (53 random bits).
+    fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn bell(&mut self) -> f32 {
+        let sum: f64 = (0..12).map(|_| self.uniform()).sum();
+        (sum - 6.0) as f32
+    }
+}
+
+/// The seed of every tiny model's weights.
+const SEED: u64 = 20_240_917;
+
 /// Writes a tiny model of `family` into `dir`: tensors named as a
-/// Hugging Face export names them, under `prefix` (`""`, `"roberta."`).
+/// Hugging Face export names them, under `prefix` (`""`, `"roberta."`),
+/// with weights from [`SEED`] (the same bytes on every call).
 pub fn write_model(dir: &Path, family: Family, prefix: &str, pooling: &str, max_seq_length: usize) {
     std::fs::create_dir_all(dir.join("1_Pooling")).unwrap();
     let tokenizer = tokenizer(family);
@@ -140,9 +173,11 @@ pub fn write_model(dir: &Path, family: Family, prefix: &str, pooling: &str, max_
     .unwrap();
 
     let mut tensors: HashMap<String, Tensor> = HashMap::new();
+    let mut numbers = Seeded(SEED);
     let mut add = |name: String, shape: &[usize], scale: f32| {
-        let t =
-            (Tensor::randn(0f32, 1.0, shape, &Device::Cpu).unwrap() * f64::from(scale)).unwrap();
+        let count = shape.iter().product();
+        let values: Vec<f32> = (0..count).map(|_| numbers.bell() * scale).collect();
+        let t = Tensor::from_vec(values, shape, &Device::Cpu).unwrap();
         tensors.insert(format!("{prefix}{name}"), t);
     };
     add(
@@ -205,4 +240,15 @@ pub fn write_model(dir: &Path, family: Family, prefix: &str, pooling: &str, max_
     }
     add("pooler.dense.weight".into(), &[HIDDEN, HIDDEN], 0.2);
     candle_core::safetensors::save(&tensors, dir.join("model.safetensors")).unwrap();
+}
+
+/// The tiny XLM-RoBERTa (the multilingual-e5 family) of the parity test,
+/// with the tokenizer configuration sentence-transformers needs to load it.
+pub fn write_tiny_xlm_roberta(dir: &Path) {
+    write_model(dir, Family::XlmRoberta, "", "mean", 32);
+    std::fs::write(
+        dir.join("tokenizer_config.json"),
+        r#"{"tokenizer_class": "XLMRobertaTokenizerFast", "model_max_length": 32}"#,
+    )
+    .unwrap();
 }

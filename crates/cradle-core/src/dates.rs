@@ -39,6 +39,11 @@ pub fn now_rfc3339() -> String {
     let seconds = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
+    rfc3339(seconds)
+}
+
+/// Seconds since the Unix epoch as RFC 3339 in UTC, e.g. `2026-11-29T07:45:12Z`.
+pub fn rfc3339(seconds: u64) -> String {
     let rest = seconds % 86_400;
     format!(
         "{}T{:02}:{:02}:{:02}Z",

@@ -99,6 +99,17 @@ pub enum VerifyError {
     Workspace { workspace: PathBuf, why: String },
 }
 
+/// Queries, each with the answers that count as found first.
+type Samples = Vec<(String, BTreeSet<String>)>;
+
+/// What a lookup compares of the first hit.
+#[derive(Debug, Clone, Copy)]
+enum Compare {
+    Article,
+    /// Names compare without case.
+    Name,
+}
+
 /// What the workspace says the deployment must serve.
 #[derive(Debug, Default)]
 struct Expected {
@@ -111,7 +122,7 @@ struct Expected {
     enriched: bool,
     articles: Vec<String>,
     /// GTIN to the articles carrying it.
-    gtins: Vec<(String, BTreeSet<String>)>,
+    gtins: Samples,
     names: Vec<String>,
 }
 
@@ -157,7 +168,7 @@ pub fn verify(options: &VerifyOptions) -> Result<VerifyReport, VerifyError> {
     });
 
     let needs_key = "needs --api-key";
-    let lookups: [(&str, Vec<(String, BTreeSet<String>)>, &str); 3] = [
+    let lookups: [(&str, Samples, Compare); 3] = [
         (
             "search finds sampled article numbers first",
             expected
@@ -165,12 +176,12 @@ pub fn verify(options: &VerifyOptions) -> Result<VerifyReport, VerifyError> {
                 .iter()
                 .map(|a| (a.clone(), BTreeSet::from([a.clone()])))
                 .collect(),
-            "article",
+            Compare::Article,
         ),
         (
             "search finds sampled GTINs first",
             expected.gtins.clone(),
-            "article",
+            Compare::Article,
         ),
         (
             "search finds sampled names first",
@@ -179,7 +190,7 @@ pub fn verify(options: &VerifyOptions) -> Result<VerifyReport, VerifyError> {
                 .iter()
                 .map(|n| (n.clone(), BTreeSet::from([n.to_lowercase()])))
                 .collect(),
-            "name",
+            Compare::Name,
         ),
     ];
     for (name, samples, compare) in lookups {
@@ -200,8 +211,8 @@ pub fn verify(options: &VerifyOptions) -> Result<VerifyReport, VerifyError> {
                     let body = answer.json();
                     let first = &body["hits"][0];
                     let found = match compare {
-                        "article" => first["article_no"].as_str().map(str::to_owned),
-                        _ => first["name"].as_str().map(str::to_lowercase),
+                        Compare::Article => first["article_no"].as_str().map(str::to_owned),
+                        Compare::Name => first["name"].as_str().map(str::to_lowercase),
                     };
                     if !found.as_ref().is_some_and(|f| wanted.contains(f)) {
                         missed.push(format!(

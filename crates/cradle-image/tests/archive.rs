@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use cradle_core::workspace::Workspace;
 use cradle_image::{BuildOptions, BuildReport, NoProgress};
@@ -118,8 +118,10 @@ fn blob<'a>(entries: &'a BTreeMap<String, Vec<u8>>, digest: &str) -> &'a [u8] {
     bytes
 }
 
-/// The entries of a layer: (path, mode, uid, mtime).
-fn layer_entries(gzip: &[u8]) -> (Vec<(String, u32, u64, u64)>, Vec<u8>) {
+/// A layer entry: path, mode, owner, modification time.
+type LayerEntry = (String, u32, u64, u64);
+
+fn layer_entries(gzip: &[u8]) -> (Vec<LayerEntry>, Vec<u8>) {
     let mut tar_bytes = Vec::new();
     flate2::read::GzDecoder::new(gzip)
         .read_to_end(&mut tar_bytes)
@@ -409,7 +411,7 @@ fn what_is_missing_is_named_with_the_command_that_makes_it() {
 
     // A dynamically linked executable is refused with the way to a static one.
     let options = BuildOptions {
-        binary: Some(PathBuf::from(std::env::current_exe().unwrap())),
+        binary: Some(std::env::current_exe().unwrap()),
         ..options
     };
     workspace(&root, "acme");

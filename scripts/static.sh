@@ -28,7 +28,7 @@ fi
 if ! command -v musl-gcc >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing musl-tools" >&2
-    (apt-get install -y -qq musl-tools >&2 || { apt-get update -qq >&2 && apt-get install -y -qq musl-tools >&2; })
+    (export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq musl-tools >&2 || { apt-get update -qq >&2 && apt-get install -y -qq musl-tools >&2; })
   else
     echo "error: musl-gcc is missing; install musl-tools (apt-get install musl-tools)" >&2
     exit 1

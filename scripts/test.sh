@@ -48,8 +48,8 @@ command -v umoci >/dev/null 2>&1 || missing+=(umoci)
 docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing ${missing[*]} (Debian packages)"
-  apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 \
-    || { apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; }
 fi
 CRADLE_STATIC_BINARY="$(CRADLE_STATIC_PROFILE="${CRADLE_STATIC_PROFILE:-dev}" bash scripts/static.sh)"
 export CRADLE_STATIC_BINARY

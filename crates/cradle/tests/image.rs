@@ -119,6 +119,10 @@ fn fixture(enriched: bool) -> PathBuf {
                 .as_secs()
         })
         .unwrap_or(0);
+    // Tests of one process make it once (test threads wait here); test
+    // processes (nextest) may race, and the rename below settles it.
+    static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _making = MAKING.lock().unwrap_or_else(|e| e.into_inner());
     let kind = if enriched { "enriched" } else { "indexed" };
     let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let done = root.join(format!("image-fixture-{kind}-{stamp}"));

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite. Installs what the tests need that cargo cannot
-# fetch (the Python reference reader for Delta tables) into a virtualenv,
-# then runs every test of the workspace.
+# fetch (the Python reference reader for Delta tables into a virtualenv; the
+# musl target, skopeo and umoci for the image tests), then runs every test of
+# the workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +32,27 @@ if [ -z "${CRADLE_TEST_DATABASE_URL:-}" ]; then
     echo "note: no PostgreSQL here; the state database is tested on SQLite only"
   fi
 fi
+
+# Images: the tests build images with a static (musl) cradle and run them on
+# the local Docker engine (no registry: nothing is pulled), and read them with
+# skopeo and umoci. static.sh installs the musl target and musl-tools; the
+# dev profile builds faster than release and is enough for the tests.
+if ! docker version >/dev/null 2>&1; then
+  echo "error: the Docker engine does not answer (docker version failed); the image tests need it" >&2
+  echo "hint: start it (systemctl start docker) or point DOCKER_HOST at one" >&2
+  exit 1
+fi
+missing=()
+command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
+command -v umoci >/dev/null 2>&1 || missing+=(umoci)
+docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing ${missing[*]} (Debian packages)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; }
+fi
+CRADLE_STATIC_BINARY="$(CRADLE_STATIC_PROFILE="${CRADLE_STATIC_PROFILE:-dev}" bash scripts/static.sh)"
+export CRADLE_STATIC_BINARY
 
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@"

@@ -69,14 +69,16 @@ pub(crate) async fn observe(
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
-    tracing::info!(
-        request_id = %id,
-        method = %method,
-        route = %route,
-        status = status.as_u16(),
-        duration_ms = elapsed.as_secs_f64() * 1000.0,
-        "request"
-    );
+    // Probes (an image's health check runs every second, and Kubernetes
+    // asks /ready and /health too) would bury every other line: a probe
+    // that succeeds is logged at debug level.
+    let probe = matches!(route.as_str(), "/health" | "/ready") && status.is_success();
+    let duration_ms = elapsed.as_secs_f64() * 1000.0;
+    if probe {
+        tracing::debug!(request_id = %id, method = %method, route = %route, status = status.as_u16(), duration_ms, "request");
+    } else {
+        tracing::info!(request_id = %id, method = %method, route = %route, status = status.as_u16(), duration_ms, "request");
+    }
     response
 }
 

@@ -26,6 +26,12 @@
 //! batch_size = 32
 //! etim = "/data/etim-9.0-csv"               # ETIM CSV export; default: built-in excerpt
 //! ocr_languages = "deu+eng"
+//!
+//! # The image and its deployment (`cradle build`, `cradle deploy`).
+//! [deploy]
+//! port = 9314           # the port the console listens on
+//! memory_mb = 2048      # memory limit in compose.yaml and the Kubernetes manifests
+//! image = "cradle-acme" # the image's name (default cradle-<customer>)
 //! ```
 
 use crate::fields::CanonicalField;
@@ -43,6 +49,21 @@ pub struct Config {
     pub files: Vec<FileOverride>,
     #[serde(default)]
     pub enrich: EnrichConfig,
+    #[serde(default)]
+    pub deploy: DeployConfig,
+}
+
+/// `[deploy]`: how the image serves and what its deployments may use.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeployConfig {
+    /// The port the console listens on (in the container and, by default,
+    /// on the host); default 9314.
+    pub port: Option<u16>,
+    /// The memory limit of the deployment, in MiB; default 2048.
+    pub memory_mb: Option<u64>,
+    /// The image's name without tag; default `cradle-<customer>`.
+    pub image: Option<String>,
 }
 
 /// `[enrich]`: how chunks are embedded, products classified and media read.

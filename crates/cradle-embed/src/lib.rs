@@ -18,7 +18,7 @@ mod service;
 mod spec;
 
 pub use error::EmbedError;
-pub use local::{LocalEmbedder, LocalOptions, WeightsStamp};
+pub use local::{LocalEmbedder, LocalOptions, WeightsStamp, model_files};
 pub use location::ModelLocation;
 pub use remote::{RemoteEmbedder, RemoteOptions};
 pub use service::EmbedService;

@@ -4,6 +4,7 @@
 //! remote API key is named by its environment variable.
 
 use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +41,54 @@ impl ModelLocation {
         serde_json::from_str(&text).map_err(|e| bad(format!("it is not a model location: {e}")))
     }
 
+    /// Where this model is once its files have been copied into `dir` with
+    /// the modification time `modified` (the files of an image all carry
+    /// one fixed time): the server opens it there. `weights_sha256` and
+    /// `weights_bytes` are those of the weights as copied; the copy's stamp
+    /// vouches for that hash, so a server starting on the copy does not
+    /// hash the weights again, however the copy's times were set. A remote
+    /// model stays where it is.
+    ///
+    /// Refuses weights that differ from the ones that made the vectors
+    /// (the hash recorded by enrich): queries would be embedded by another
+    /// model than the chunks.
+    pub fn copied_to(
+        &self,
+        dir: &Path,
+        weights_sha256: &str,
+        weights_bytes: u64,
+        modified: SystemTime,
+    ) -> Result<ModelLocation, EmbedError> {
+        let ModelLocation::Local { name, weights, .. } = self else {
+            return Ok(self.clone());
+        };
+        if let Some(recorded) = weights
+            && recorded.sha256 != weights_sha256
+        {
+            return Err(EmbedError::Model {
+                path: dir.join("model.safetensors").display().to_string(),
+                what: format!(
+                    "the weights (sha256 {weights_sha256}) are not the ones that made the vectors (sha256 {})\nhint: run `cradle enrich` again with this model",
+                    recorded.sha256
+                ),
+            });
+        }
+        let modified_ns = modified
+            .duration_since(UNIX_EPOCH)
+            .ok()
+            .and_then(|since| u64::try_from(since.as_nanos()).ok())
+            .unwrap_or(0);
+        Ok(ModelLocation::Local {
+            dir: dir.to_path_buf(),
+            name: name.clone(),
+            weights: Some(WeightsStamp {
+                sha256: weights_sha256.to_owned(),
+                bytes: weights_bytes,
+                modified_ns,
+            }),
+        })
+    }
+
     /// Opens the model for query embedding.
     pub fn open(&self, local: &LocalOptions) -> Result<Box<dyn Embedder>, EmbedError> {
         match self {
@@ -60,5 +109,53 @@ impl ModelLocation {
                 crate::open(&ModelSpec::Remote(options), local)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_copy_is_stamped_for_its_own_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let weights = dir.path().join("model.safetensors");
+        std::fs::write(&weights, b"weights").unwrap();
+        let file = std::fs::File::options().write(true).open(&weights).unwrap();
+        file.set_modified(UNIX_EPOCH).unwrap();
+        let original = ModelLocation::Local {
+            dir: PathBuf::from("/elsewhere"),
+            name: "m".into(),
+            weights: Some(WeightsStamp {
+                sha256: "abc".into(),
+                bytes: 7,
+                modified_ns: 1_700_000_000_000_000_000,
+            }),
+        };
+        let copy = original
+            .copied_to(dir.path(), "abc", 7, UNIX_EPOCH)
+            .unwrap();
+        let ModelLocation::Local {
+            dir: at, weights, ..
+        } = &copy
+        else {
+            panic!("{copy:?}");
+        };
+        assert_eq!(at, dir.path());
+        // The copy's file, with the time the copy has, matches its stamp.
+        assert!(weights.as_ref().unwrap().matches(&weights_path(at)));
+        // Other weights than those that made the vectors are refused.
+        let error = original
+            .copied_to(dir.path(), "def", 7, UNIX_EPOCH)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("not the ones that made the vectors"),
+            "{error}"
+        );
+    }
+
+    fn weights_path(dir: &Path) -> PathBuf {
+        dir.join("model.safetensors")
     }
 }

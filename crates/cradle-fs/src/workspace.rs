@@ -35,19 +35,36 @@ pub enum ServedKind {
     Dir,
 }
 
+/// When the server needs a served item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Always: the server is not ready without it.
+    Always,
+    /// When the workspace was enriched (it has embeddings).
+    Enriched,
+    /// Read when present.
+    Optional,
+}
+
 /// One thing the server reads at run time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Served {
     /// Relative to the workspace root, `/`-separated.
     pub path: &'static str,
     pub kind: ServedKind,
-    /// Without it the server cannot be ready; without an optional one it
-    /// serves less (no vector search without `index/vectors.idx`).
-    pub required: bool,
+    pub need: Need,
     /// What it is, for people.
     pub what: &'static str,
-    /// The command that makes it.
+    /// The command that makes it, `{ws}` standing for the workspace
+    /// (empty: made by hand).
     pub made_by: &'static str,
+}
+
+impl Served {
+    /// The command that makes it, for the workspace at `root`.
+    pub fn fix(&self, root: &Path) -> String {
+        self.made_by.replace("{ws}", &root.display().to_string())
+    }
 }
 
 /// Everything the server reads from a data folder, and nothing else: what
@@ -56,53 +73,60 @@ pub struct Served {
 /// outside the workspace.
 pub const SERVED: &[Served] = &[
     Served {
+        path: "index/vectors.idx",
+        kind: ServedKind::File,
+        need: Need::Enriched,
+        what: "the vector index",
+        made_by: "cradle enrich --workspace {ws}",
+    },
+    Served {
         path: "index/search",
         kind: ServedKind::Dir,
-        required: true,
-        what: "full-text search index",
-        made_by: "cradle index",
+        need: Need::Always,
+        what: "the search index",
+        made_by: "cradle index --workspace {ws}",
     },
     Served {
         path: "index/catalog.db",
         kind: ServedKind::File,
-        required: true,
-        what: "product catalog",
-        made_by: "cradle index",
-    },
-    Served {
-        path: "index/vectors.idx",
-        kind: ServedKind::File,
-        required: false,
-        what: "vector index of the embeddings",
-        made_by: "cradle enrich",
+        need: Need::Always,
+        what: "the product catalog",
+        made_by: "cradle index --workspace {ws}",
     },
     Served {
         path: "index/model.json",
         kind: ServedKind::File,
-        required: false,
-        what: "the embedding model's name, weights hash and location",
-        made_by: "cradle enrich",
+        need: Need::Enriched,
+        what: "where the query model is",
+        made_by: "cradle enrich --workspace {ws}",
     },
     Served {
         path: "reports/ingest.json",
         kind: ServedKind::File,
-        required: false,
-        what: "the ingest report (served by /api/stats)",
-        made_by: "cradle ingest",
+        need: Need::Always,
+        what: "the ingest report (/api/stats)",
+        made_by: "cradle ingest <DELIVERY> --workspace {ws}",
     },
     Served {
         path: "reports/enrich.json",
         kind: ServedKind::File,
-        required: false,
-        what: "the enrich report (served by /api/stats)",
-        made_by: "cradle enrich",
+        need: Need::Enriched,
+        what: "the enrich report (/api/stats)",
+        made_by: "cradle enrich --workspace {ws}",
+    },
+    Served {
+        path: "reports/index.json",
+        kind: ServedKind::File,
+        need: Need::Optional,
+        what: "the index report",
+        made_by: "cradle index --workspace {ws}",
     },
     Served {
         path: "cradle.toml",
         kind: ServedKind::File,
-        required: false,
-        what: "the customer's configuration",
-        made_by: "you",
+        need: Need::Optional,
+        what: "the configuration (cradle.toml)",
+        made_by: "",
     },
 ];
 
@@ -211,11 +235,12 @@ mod tests {
             ws.model_file(),
             ws.report("ingest.json"),
             ws.report("enrich.json"),
+            ws.report("index.json"),
             ws.config_file(),
         ] {
             assert!(served.contains(&path), "{} is not served", path.display());
         }
-        assert_eq!(served.len(), 7);
+        assert_eq!(served.len(), 8);
     }
 
     #[test]

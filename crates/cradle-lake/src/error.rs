@@ -147,6 +147,15 @@ pub enum LakeError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "table {table}: data file {file} holds {found} rows, the log says {logged}\nhint: the file was replaced after it was committed; ingest the delivery again"
+    )]
+    RowCountMismatch {
+        table: PathBuf,
+        file: String,
+        logged: u64,
+        found: u64,
+    },
     #[error("table {table}: cannot read parquet data file {file}")]
     ReadParquet {
         table: PathBuf,

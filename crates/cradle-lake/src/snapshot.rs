@@ -112,6 +112,28 @@ impl Snapshot {
         self.files.iter().filter_map(|f| f.num_records).sum()
     }
 
+    /// Reads the footer of every active data file and checks its row count
+    /// against the log's statistics: that the version can be read, without
+    /// reading its rows. Returns the rows.
+    pub fn check_data_files(&self) -> Result<u64, LakeError> {
+        let mut rows = 0;
+        for file in &self.files {
+            let found = footer_rows(&self.root, &file.path)?;
+            if let Some(logged) = file.num_records
+                && logged != found
+            {
+                return Err(LakeError::RowCountMismatch {
+                    table: self.root.clone(),
+                    file: file.path.clone(),
+                    logged,
+                    found,
+                });
+            }
+            rows += found;
+        }
+        Ok(rows)
+    }
+
     /// Streams the table's rows as batches of all columns, or of the named
     /// columns in the order given.
     pub fn scan(&self, columns: Option<&[&str]>) -> Result<Scan, LakeError> {

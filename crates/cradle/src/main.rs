@@ -47,6 +47,16 @@ enum Command {
     /// Manage API keys of the console.
     #[command(subcommand)]
     ApiKey(commands::api_key::Command),
+    /// Check a workspace before an image is built from it.
+    Validate(commands::validate::Args),
+    /// Write the workspace's OCI image (data inside), compose.yaml and Kubernetes manifests.
+    Build(commands::build::Args),
+    /// Exit 0 when the server at URL is ready (the image's health check).
+    Health(commands::health::Args),
+    /// Prove a running deployment serves its workspace.
+    Verify(commands::verify::Args),
+    /// Build, load, start and verify the workspace's image on the local Docker engine.
+    Deploy(commands::deploy::Args),
 }
 
 /// Exit codes: 0 success, 1 the run failed, 2 the command line was wrong
@@ -63,6 +73,11 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(args),
         Command::ApiKey(command) => commands::api_key::run(command),
         Command::Mcp(args) => commands::mcp::run(args),
+        Command::Validate(args) => commands::validate::run(args),
+        Command::Build(args) => commands::build::run(args),
+        Command::Health(args) => commands::health::run(args),
+        Command::Verify(args) => commands::verify::run(args),
+        Command::Deploy(args) => commands::deploy::run(args),
     };
     match result {
         Ok(code) => code,

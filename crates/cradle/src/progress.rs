@@ -165,3 +165,158 @@ impl cradle_enrich::Progress for StageProgress {
         }
     }
 }
+
+/// Progress of writing an image: a bar over the bytes of data read, with
+/// the rate and the archive's size so far, on a terminal; a line per layer
+/// and one every 15 s otherwise.
+pub struct ImageProgress {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+    state: Mutex<ImageState>,
+}
+
+struct ImageState {
+    layers: usize,
+    done_layers: usize,
+    total: u64,
+    read: u64,
+    written: u64,
+    started: std::time::Instant,
+    last_line: std::time::Instant,
+    last_message: u64,
+}
+
+impl ImageProgress {
+    pub fn new(quiet: bool) -> ImageProgress {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} image [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar
+        });
+        let now = std::time::Instant::now();
+        ImageProgress {
+            bar,
+            quiet,
+            state: Mutex::new(ImageState {
+                layers: 0,
+                done_layers: 0,
+                total: 0,
+                read: 0,
+                written: 0,
+                started: now,
+                last_line: now,
+                last_message: 0,
+            }),
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl cradle_image::Progress for ImageProgress {
+    fn begin(&self, layers: usize, content_bytes: u64) {
+        if let Ok(mut state) = self.state.lock() {
+            state.layers = layers;
+            state.total = content_bytes;
+            state.started = std::time::Instant::now();
+        }
+        match &self.bar {
+            Some(bar) => bar.set_length(content_bytes),
+            None if !self.quiet => eprintln!(
+                "image: {layers} layers, {:.1} MB of files",
+                content_bytes as f64 / 1e6
+            ),
+            None => {}
+        }
+    }
+
+    fn advance(&self, read: u64, written: u64) {
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        state.read += read;
+        state.written += written;
+        if let Some(bar) = &self.bar {
+            bar.inc(read);
+            // A new message every 4 MB written is often enough to watch.
+            if state.written - state.last_message >= 4 << 20 {
+                state.last_message = state.written;
+                bar.set_message(format!("{:.0} MB written", state.written as f64 / 1e6));
+            }
+        } else if !self.quiet && state.last_line.elapsed().as_secs() >= 15 {
+            state.last_line = std::time::Instant::now();
+            let rate = state.read as f64 / state.started.elapsed().as_secs_f64().max(1e-3);
+            eprintln!(
+                "image: {:.0}/{:.0} MB read, {:.0} MB written, {:.0} MB/s",
+                state.read as f64 / 1e6,
+                state.total as f64 / 1e6,
+                state.written as f64 / 1e6,
+                rate / 1e6
+            );
+        }
+    }
+
+    fn layer_done(&self, layer: &cradle_image::LayerReport) {
+        let (done, layers) = match self.state.lock() {
+            Ok(mut state) => {
+                state.done_layers += 1;
+                (state.done_layers, state.layers)
+            }
+            Err(_) => (0, 0),
+        };
+        let line = format!(
+            "  layer {done}/{layers} {}: {} files, {:.1} MB → {:.1} MB ({})",
+            layer.name,
+            layer.files,
+            layer.content_size as f64 / 1e6,
+            layer.size as f64 / 1e6,
+            short_digest(&layer.digest)
+        );
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None if !self.quiet => eprintln!("{line}"),
+            None => {}
+        }
+    }
+}
+
+impl cradle_deploy::DeployProgress for ImageProgress {
+    fn phase_started(&self, phase: &str) {
+        if self.bar.is_none() && !self.quiet {
+            eprintln!("deploy: {phase}");
+        }
+    }
+
+    fn phase_done(&self, phase: &cradle_deploy::Phase) {
+        let line = format!(
+            "  {}: {} ({:.1} s)",
+            phase.name, phase.detail, phase.seconds
+        );
+        match &self.bar {
+            Some(bar) => {
+                bar.finish_and_clear();
+                eprintln!("{line}");
+            }
+            None if !self.quiet => eprintln!("{line}"),
+            None => {}
+        }
+    }
+}
+
+/// `sha256:0123456789ab…`.
+pub fn short_digest(digest: &str) -> String {
+    match digest.char_indices().nth(19) {
+        Some((at, _)) => format!("{}…", &digest[..at]),
+        None => digest.to_owned(),
+    }
+}

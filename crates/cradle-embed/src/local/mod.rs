@@ -338,14 +338,51 @@ impl Embedder for LocalEmbedder {
     }
 }
 
-fn read_pooling(dir: &Path) -> Result<Pooling, EmbedError> {
+/// The files of the model directory `dir` that [`LocalEmbedder`] reads,
+/// relative to `dir`, those that exist: what a copy of the model (an
+/// image's) must carry for queries to be embedded as the chunks were.
+/// An error names a required file that is missing.
+pub fn model_files(dir: &Path) -> Result<Vec<PathBuf>, EmbedError> {
+    let mut files = Vec::new();
+    for required in ["config.json", "tokenizer.json", "model.safetensors"] {
+        let path = dir.join(required);
+        if !path.is_file() {
+            return Err(EmbedError::Model {
+                path: path.display().to_string(),
+                what: "the file is missing; a local model needs config.json, tokenizer.json and model.safetensors".into(),
+            });
+        }
+        files.push(PathBuf::from(required));
+    }
+    let pooling = pooling_config(dir)?;
+    for optional in [
+        PathBuf::from("modules.json"),
+        pooling,
+        PathBuf::from("sentence_bert_config.json"),
+        PathBuf::from("config_sentence_transformers.json"),
+    ] {
+        if dir.join(&optional).is_file() {
+            files.push(optional);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The pooling module's configuration, relative to the model directory:
+/// where `modules.json` says, else where sentence-transformers puts it.
+fn pooling_config(dir: &Path) -> Result<PathBuf, EmbedError> {
     let modules = optional_json::<Vec<Module>>(&dir.join("modules.json"))?.unwrap_or_default();
     let pooling_dir = modules
         .iter()
         .find(|m| m.kind.ends_with("Pooling"))
         .map(|m| m.path.clone())
         .unwrap_or_else(|| "1_Pooling".into());
-    let path = dir.join(pooling_dir).join("config.json");
+    Ok(PathBuf::from(pooling_dir).join("config.json"))
+}
+
+fn read_pooling(dir: &Path) -> Result<Pooling, EmbedError> {
+    let path = dir.join(pooling_config(dir)?);
     let Some(config) = optional_json::<PoolingConfig>(&path)? else {
         // Without a sentence-transformers pooling module the model is a
         // plain encoder; mean pooling is what sentence-transformers itself

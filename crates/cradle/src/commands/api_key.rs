@@ -13,6 +13,9 @@ pub enum Command {
     Create {
         #[arg(long, short)]
         workspace: PathBuf,
+        /// The state directory (default `<WS>/state`; an image keeps it in `/state`).
+        #[arg(long)]
+        state: Option<PathBuf>,
         /// Who or what the key is for (e.g. `erp-sync`, `claude-desktop`).
         #[arg(long)]
         name: String,
@@ -21,11 +24,15 @@ pub enum Command {
     List {
         #[arg(long, short)]
         workspace: PathBuf,
+        #[arg(long)]
+        state: Option<PathBuf>,
     },
     /// Revoke a key by its id.
     Revoke {
         #[arg(long, short)]
         workspace: PathBuf,
+        #[arg(long)]
+        state: Option<PathBuf>,
         id: String,
     },
 }
@@ -36,13 +43,18 @@ pub fn run(command: Command) -> Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let open = |workspace: &PathBuf| {
-            let config = StateConfig::from_env(Workspace::new(workspace).state_dir());
+        let open = |workspace: &PathBuf, state: Option<PathBuf>| {
+            let dir = state.unwrap_or_else(|| Workspace::new(workspace).state_dir());
+            let config = StateConfig::from_env(dir);
             async move { StateDb::open(&config).await.context("cannot open the state database") }
         };
         match command {
-            Command::Create { workspace, name } => {
-                let db = open(&workspace).await?;
+            Command::Create {
+                workspace,
+                state,
+                name,
+            } => {
+                let db = open(&workspace, state).await?;
                 let key = db.create_api_key(&name).await?;
                 println!("{}", key.plaintext);
                 eprintln!(
@@ -51,15 +63,19 @@ pub fn run(command: Command) -> Result<ExitCode> {
                 );
                 db.close().await;
             }
-            Command::List { workspace } => {
-                let db = open(&workspace).await?;
+            Command::List { workspace, state } => {
+                let db = open(&workspace, state).await?;
                 for key in db.list_api_keys().await? {
                     println!("{}", serde_json::to_string(&key)?);
                 }
                 db.close().await;
             }
-            Command::Revoke { workspace, id } => {
-                let db = open(&workspace).await?;
+            Command::Revoke {
+                workspace,
+                state,
+                id,
+            } => {
+                let db = open(&workspace, state).await?;
                 let revoked = db.revoke_api_key(&id).await?;
                 db.close().await;
                 anyhow::ensure!(revoked, "no active API key with id {id}\nhint: `cradle api-key list --workspace <WS>` shows them");

@@ -59,11 +59,32 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let server = cradle_console::Server::bind(config).await?;
         let state = server.state();
         let mcp = cradle_mcp::router(state.data_slot().clone(), state.state_db().clone(), mcp);
-        server
-            .run_with(mcp, async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
+        server.run_with(mcp, shutdown_signal()).await
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C, or SIGTERM: what `docker stop` and Kubernetes send. In a
+/// container the server is process 1, which the kernel does not stop on an
+/// unhandled SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -14,7 +14,7 @@
 //! says `xml:space="preserve"`, `_xHHHH_` escapes are decoded, phonetic
 //! runs are left out.
 
-use crate::grid::{Cell, Grid, RowKind};
+use crate::grid::{Cell, Grid, MAX_BLOCK_CELLS, RowKind};
 use quick_xml::Reader;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use std::borrow::Cow;
@@ -89,15 +89,52 @@ impl SharedStrings {
 #[derive(Debug, Clone)]
 pub struct Sheet {
     pub name: String,
-    /// The worksheet part; `None` for chart and dialog sheets, which hold
-    /// no cells.
+    pub kind: SheetKind,
+    /// The worksheet part; `None` for every other kind of sheet, which
+    /// holds no table.
     pub part: Option<String>,
+}
+
+/// What a sheet of a workbook is. Only worksheets hold tables; a chart
+/// sheet may hold cached copies of the values it plots, which are not
+/// data of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SheetKind {
+    Worksheet,
+    Chart,
+    Dialog,
+    Macro,
+    Other,
+}
+
+impl SheetKind {
+    fn of_relationship(kind: &str) -> SheetKind {
+        let kind = kind.rsplit('/').next().unwrap_or_default();
+        match kind.to_ascii_lowercase().as_str() {
+            "worksheet" => SheetKind::Worksheet,
+            "chartsheet" => SheetKind::Chart,
+            "dialogsheet" => SheetKind::Dialog,
+            "xlmacrosheet" | "xlintlmacrosheet" => SheetKind::Macro,
+            _ => SheetKind::Other,
+        }
+    }
+
+    /// As the report names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SheetKind::Worksheet => "worksheet",
+            SheetKind::Chart => "chart sheet",
+            SheetKind::Dialog => "dialog sheet",
+            SheetKind::Macro => "macro sheet",
+            SheetKind::Other => "sheet of an unknown kind",
+        }
+    }
 }
 
 /// An opened workbook: its sheet list and what every sheet shares.
 pub struct Book<'b> {
     bytes: &'b [u8],
-    archive: zip::ZipArchive<Cursor<&'b [u8]>>,
+    package: Package<'b>,
     pub sheets: Vec<Sheet>,
     strings: SharedStrings,
     /// By cell style index (`s`).
@@ -114,15 +151,14 @@ impl std::fmt::Debug for Book<'_> {
     }
 }
 
-const RELATIONSHIP_WORKSHEET: &str = "/worksheet";
-
 impl<'b> Book<'b> {
     pub fn open(bytes: &'b [u8]) -> Result<Book<'b>, XlsxError> {
         if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
             return Err(XlsxError::Encrypted);
         }
-        let mut archive = zip::ZipArchive::new(Cursor::new(bytes))?;
-        let workbook_part = read_part(&mut archive, "_rels/.rels")?
+        let mut package = Package::new(zip::ZipArchive::new(Cursor::new(bytes))?);
+        let workbook_part = package
+            .read("_rels/.rels")?
             .and_then(|rels| {
                 relationships(&rels, "_rels/.rels")
                     .ok()?
@@ -131,7 +167,8 @@ impl<'b> Book<'b> {
                     .map(|r| resolve_target("", &r.target))
             })
             .unwrap_or_else(|| "xl/workbook.xml".to_owned());
-        let workbook = read_part(&mut archive, &workbook_part)?
+        let workbook = package
+            .read(&workbook_part)?
             .ok_or_else(|| XlsxError::MissingPart(workbook_part.clone()))?;
         let (listed, date1904) = sheet_list(&workbook, &workbook_part)?;
         let base = workbook_part
@@ -139,7 +176,8 @@ impl<'b> Book<'b> {
             .map_or("", |(dir, _)| dir)
             .to_owned();
         let rels_part = resolve_target(&base, &format!("_rels/{}.rels", file_name(&workbook_part)));
-        let rels = read_part(&mut archive, &rels_part)?
+        let rels = package
+            .read(&rels_part)?
             .ok_or_else(|| XlsxError::MissingPart(rels_part.clone()))?;
         let rels = relationships(&rels, &rels_part)?;
         let mut sheets = Vec::with_capacity(listed.len());
@@ -159,15 +197,13 @@ impl<'b> Book<'b> {
                     format!("sheet `{name}` refers to relationship `{id}`, which is missing"),
                 )
             })?;
-            let part = rel
-                .kind
-                .ends_with(RELATIONSHIP_WORKSHEET)
-                .then(|| resolve_target(&base, &rel.target));
-            sheets.push(Sheet { name, part });
+            let kind = SheetKind::of_relationship(&rel.kind);
+            let part = (kind == SheetKind::Worksheet).then(|| resolve_target(&base, &rel.target));
+            sheets.push(Sheet { name, kind, part });
         }
         let mut optional = |part: Option<String>| -> Result<Option<(Vec<u8>, String)>, XlsxError> {
             let Some(part) = part else { return Ok(None) };
-            Ok(read_part(&mut archive, &part)?.map(|xml| (xml, part)))
+            Ok(package.read(&part)?.map(|xml| (xml, part)))
         };
         let strings = match optional(strings_part)? {
             Some((xml, part)) => shared_strings(&xml, &part)?,
@@ -179,7 +215,7 @@ impl<'b> Book<'b> {
         };
         Ok(Book {
             bytes,
-            archive,
+            package,
             sheets,
             strings,
             styles,
@@ -189,9 +225,13 @@ impl<'b> Book<'b> {
 
     /// Streams the worksheet `part` (from [`Sheet::part`]).
     pub fn blocks(&self, part: &str) -> Result<XlsxBlocks<'_>, XlsxError> {
-        let mut archive = self.archive.clone();
+        let index = self
+            .package
+            .index(part)
+            .ok_or_else(|| XlsxError::MissingPart(part.to_owned()))?;
+        let mut archive = self.package.archive.clone();
         let entry = archive
-            .by_name(part)
+            .by_index(index)
             .map_err(|_| XlsxError::MissingPart(part.to_owned()))?;
         let start = entry
             .data_start()
@@ -234,15 +274,62 @@ impl<'b> Book<'b> {
     }
 }
 
+/// A part name as the package rules compare them: without a leading
+/// slash, `/`-separated (some writers use `\`), ASCII case folded
+/// (`xl/SharedStrings.xml` is `xl/sharedStrings.xml`).
+pub fn part_key(name: &str) -> String {
+    name.trim_start_matches(['/', '\\'])
+        .replace('\\', "/")
+        .to_ascii_lowercase()
+}
+
+/// The ZIP archive of a workbook with its parts found by [`part_key`].
+struct Package<'b> {
+    archive: zip::ZipArchive<Cursor<&'b [u8]>>,
+    /// Part key to entry index; the first entry wins when two names fold
+    /// to one key.
+    parts: std::collections::HashMap<String, usize>,
+}
+
+impl<'b> Package<'b> {
+    fn new(archive: zip::ZipArchive<Cursor<&'b [u8]>>) -> Package<'b> {
+        let mut parts = std::collections::HashMap::with_capacity(archive.len());
+        for index in 0..archive.len() {
+            if let Some(Ok(name)) = archive.name_for_index(index) {
+                parts.entry(part_key(&name)).or_insert(index);
+            }
+        }
+        Package { archive, parts }
+    }
+
+    fn index(&self, name: &str) -> Option<usize> {
+        self.parts.get(&part_key(name)).copied()
+    }
+
+    /// A whole (small) part; `None` when the package has no such part.
+    fn read(&mut self, name: &str) -> Result<Option<Vec<u8>>, XlsxError> {
+        let Some(index) = self.index(name) else {
+            return Ok(None);
+        };
+        let mut entry = self.archive.by_index(index)?;
+        let mut bytes = Vec::with_capacity(entry.size().min(1 << 26) as usize);
+        entry
+            .read_to_end(&mut bytes)
+            .map_err(|error| part_error(name, error))?;
+        Ok(Some(bytes))
+    }
+}
+
 fn file_name(part: &str) -> &str {
     part.rsplit_once('/').map_or(part, |(_, name)| name)
 }
 
 /// A relationship target as a part name: relative to `base`, or absolute.
 fn resolve_target(base: &str, target: &str) -> String {
+    let target = target.replace('\\', "/");
     let joined = match target.strip_prefix('/') {
         Some(absolute) => absolute.to_owned(),
-        None if base.is_empty() => target.to_owned(),
+        None if base.is_empty() => target,
         None => format!("{base}/{target}"),
     };
     let mut segments: Vec<&str> = Vec::new();
@@ -256,23 +343,6 @@ fn resolve_target(base: &str, target: &str) -> String {
         }
     }
     segments.join("/")
-}
-
-/// A whole (small) part; `None` when the archive has no such entry.
-fn read_part(
-    archive: &mut zip::ZipArchive<Cursor<&[u8]>>,
-    name: &str,
-) -> Result<Option<Vec<u8>>, XlsxError> {
-    let mut entry = match archive.by_name(name) {
-        Ok(entry) => entry,
-        Err(zip::result::ZipError::FileNotFound) => return Ok(None),
-        Err(error) => return Err(error.into()),
-    };
-    let mut bytes = Vec::with_capacity(entry.size().min(1 << 26) as usize);
-    entry
-        .read_to_end(&mut bytes)
-        .map_err(|error| part_error(name, error))?;
-    Ok(Some(bytes))
 }
 
 struct Relationship {
@@ -810,11 +880,12 @@ impl Collected {
     }
 
     /// Whether the block ends before sheet row `row` begins: it holds
-    /// `limit` cells, the header look-ahead (`min_rows`) is in, and `row`
+    /// `limit` cells and the header look-ahead (`min_rows`) is in, or it
+    /// holds [`MAX_BLOCK_CELLS`] whatever the look-ahead asks; and `row`
     /// is a new row (a block ends only between rows).
     fn full_before(&self, row: u32, min_rows: usize, limit: usize) -> bool {
-        self.cells.len() >= limit
-            && row as usize >= min_rows
+        (self.cells.len() >= limit && row as usize >= min_rows
+            || self.cells.len() >= MAX_BLOCK_CELLS)
             && self.last_row.is_none_or(|last| row > last)
     }
 }

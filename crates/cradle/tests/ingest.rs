@@ -285,12 +285,14 @@ fn bad_inputs_are_named_and_the_rest_is_loaded() {
     let full = zip_bytes(&[("t.csv", b"ArtNr;X\nT-1;1\n".repeat(1000))]);
     std::fs::write(delivery.join("truncated.zip"), &full[..full.len() / 2]).unwrap();
 
-    let output = run_ok(&[
+    // Published, but files that could not be read at all: exit 4.
+    let output = run(&[
         "ingest",
         str_path(&delivery),
         "--workspace",
         str_path(&workspace),
     ]);
+    assert_eq!(output.status.code(), Some(4), "{output:?}");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let report = json(&workspace.join("reports/ingest.json"));
     let files = files_by_path(&report);

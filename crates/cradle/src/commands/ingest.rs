@@ -38,6 +38,10 @@ pub struct Args {
     /// No progress output; the summary is still printed.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Publish nothing (exit 1) when any file could not be read at all;
+    /// without it such files are listed and the run exits 4.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// The machine-readable report, `reports/ingest.json`.
@@ -61,6 +65,12 @@ pub struct IngestReport {
     pub changes: Changes,
     pub tables: BTreeMap<String, TableVersion>,
     pub files_with_errors: u64,
+    /// Files of which nothing could be read (the reason is in `files`);
+    /// when there are any, the run exits 4.
+    pub unreadable_files: Vec<String>,
+    /// Paths of the delivery passed over on purpose (hidden files, lock
+    /// files, links, devices), with the reason.
+    pub skipped: Vec<cradle_ingest::Skipped>,
     pub files: Vec<FileReport>,
     pub recovered: Vec<String>,
     pub started_at: String,
@@ -181,18 +191,27 @@ impl Sink for LakeSink {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let report = ingest(
+    let report = ingest_with(
         &args.paths,
         &args.workspace,
         args.customer.as_deref(),
         args.quiet,
+        args.strict,
     )?;
     print!("{}", summary(&report, &args.workspace));
-    Ok(if report.balance_ok {
-        ExitCode::SUCCESS
-    } else {
+    Ok(exit_code(&report))
+}
+
+/// 3 when the accounting does not balance (a bug), else 4 when a file
+/// could not be read at all, else 0.
+fn exit_code(report: &IngestReport) -> ExitCode {
+    if !report.balance_ok {
         ExitCode::from(3)
-    })
+    } else if !report.unreadable_files.is_empty() {
+        ExitCode::from(4)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// The whole ingest; also used by `cradle demo`.
@@ -201,6 +220,18 @@ pub fn ingest(
     workspace: &std::path::Path,
     customer: Option<&str>,
     quiet: bool,
+) -> Result<IngestReport> {
+    ingest_with(paths, workspace, customer, quiet, false)
+}
+
+/// [`ingest`]; with `strict`, a file that cannot be read at all stops the
+/// run before anything is published.
+pub fn ingest_with(
+    paths: &[PathBuf],
+    workspace: &std::path::Path,
+    customer: Option<&str>,
+    quiet: bool,
+    strict: bool,
 ) -> Result<IngestReport> {
     let started = Instant::now();
     let started_at = cradle_core::dates::now_rfc3339();
@@ -279,10 +310,10 @@ pub fn ingest(
     let scratch = workspace.scratch_dir().join("ingest");
     let _ = std::fs::remove_dir_all(&scratch);
     let ingest_options = IngestOptions {
-        config: &config,
         raw_dir: Some(workspace.raw_dir()),
         scratch_dir: Some(scratch.clone()),
         budget: MemoryBudget::default(),
+        ..IngestOptions::new(&config)
     };
     let mut phases = Phases::start();
     let outcome = cradle_ingest::ingest(paths, &ingest_options, &sink, &progress);
@@ -290,6 +321,28 @@ pub fn ingest(
     let _ = std::fs::remove_dir_all(&scratch);
     let outcome = outcome?;
     phases.end("read");
+    let unreadable_files: Vec<String> = outcome
+        .files
+        .iter()
+        .filter(|f| f.unreadable())
+        .map(|f| f.path.clone())
+        .collect();
+    if strict && !unreadable_files.is_empty() {
+        // The staged table files are removed as the writers drop.
+        let mut listed = String::new();
+        for file in outcome.files.iter().filter(|f| f.unreadable()) {
+            let reason = file.error.as_deref().unwrap_or_default();
+            listed.push_str(&format!(
+                "\n  {}: {}",
+                file.path,
+                reason.lines().next().unwrap_or_default()
+            ));
+        }
+        anyhow::bail!(
+            "{} files could not be read at all; nothing was published (--strict):{listed}\nhint: fix or remove these files, or run without --strict to publish the rest (exit code 4)",
+            unreadable_files.len()
+        );
+    }
 
     let attributes = sink.attributes.finish()?;
     let rejects = sink.rejects.finish()?;
@@ -343,6 +396,8 @@ pub fn ingest(
         changes,
         tables,
         files_with_errors: outcome.files.iter().filter(|f| f.error.is_some()).count() as u64,
+        unreadable_files,
+        skipped: outcome.skipped,
         files: outcome.files,
         recovered,
         started_at,
@@ -721,6 +776,27 @@ pub fn summary(report: &IngestReport, workspace: &std::path::Path) -> String {
             for line in error.lines() {
                 let _ = writeln!(out, "      error: {line}");
             }
+        }
+    }
+    if !report.skipped.is_empty() {
+        let _ = writeln!(out, "\n  {} paths skipped:", report.skipped.len());
+        for skipped in &report.skipped {
+            let _ = writeln!(
+                out,
+                "    {}: {}",
+                ellipsize(&skipped.path, 58),
+                skipped.reason
+            );
+        }
+    }
+    if !report.unreadable_files.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n  {} files could not be read at all (exit code 4; see the errors above):",
+            report.unreadable_files.len()
+        );
+        for path in &report.unreadable_files {
+            let _ = writeln!(out, "    {path}");
         }
     }
     let _ = writeln!(

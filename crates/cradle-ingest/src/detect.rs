@@ -380,36 +380,49 @@ fn sniff_encoding(bytes: &[u8]) -> Result<(TextEncoding, Option<String>), Decode
 }
 
 /// The legacy encoding non-UTF-8 text fits best (chardetng, the detector
-/// of Firefox, over the first megabyte), and whether that is a guess to
-/// warn about. Windows-1252 wins whenever the bytes read the same in it:
-/// the German and English exports cradle sees are nearly all in it.
+/// of Firefox, over the first megabyte), and why that is only a guess when
+/// it is. Windows-1252 wins whenever the bytes read the same in it: the
+/// German and English exports cradle sees are nearly all in it.
 fn guess_legacy(bytes: &[u8]) -> (TextEncoding, Option<String>) {
     let sample = &bytes[..bytes.len().min(1 << 20)];
     let mut detector = chardetng::EncodingDetector::new();
     detector.feed(sample, sample.len() == bytes.len());
     let (guess, confident) = detector.guess_assess(None, false);
-    if guess == WINDOWS_1252 {
-        let unsure =
-            (!confident).then(|| "the encoding was guessed from few telling bytes".to_owned());
-        return (TextEncoding::Windows1252, unsure);
-    }
     let (as_guess, guess_errors) = guess.decode_without_bom_handling(sample);
     let (as_1252, _) = WINDOWS_1252.decode_without_bom_handling(sample);
     if guess_errors {
         return (
             TextEncoding::Windows1252,
             Some(format!(
-                "the bytes look most like {} but are not valid in it",
+                "the bytes look most like {} but are not valid in it; the encoding was guessed",
                 guess.name()
             )),
         );
     }
-    if as_guess == as_1252 {
+    if guess != WINDOWS_1252 && as_guess == as_1252 {
         return (TextEncoding::Windows1252, None);
     }
-    let unsure = (!confident).then(|| "the encoding was guessed from few telling bytes".to_owned());
+    // Sure when the detector is, and enough bytes outside ASCII told it:
+    // one `è` (windows-1252) is a `č` in windows-1250 just as well.
+    let telling = sample.iter().filter(|b| !b.is_ascii()).count();
+    let alternative = if guess == WINDOWS_1252 {
+        encoding_rs::WINDOWS_1250
+    } else {
+        WINDOWS_1252
+    };
+    let differs = alternative.decode_without_bom_handling(sample).0 != as_guess;
+    let unsure = (!confident || (telling < TELLING_BYTES && differs)).then(|| {
+        format!(
+            "the encoding was guessed from {telling} bytes outside ASCII ({} reads them differently)",
+            alternative.name()
+        )
+    });
     (TextEncoding::of(guess), unsure)
 }
+
+/// Bytes outside ASCII below which a guessed legacy encoding is reported
+/// as unsure.
+const TELLING_BYTES: usize = 16;
 
 /// The field separator of delimited text. Each candidate splits the first
 /// records with a real CSV parser (quotes respected); a candidate under

@@ -155,8 +155,11 @@ pub fn calamine_sheets(book: &CalamineBook<'_>) -> Vec<(String, crate::xlsx::She
         .collect()
 }
 
-/// Repairs text cells that hold UTF-16 text read as single bytes (`T\0i\0t\0`):
-/// some XLS writers store UTF-16 strings but flag them as compressed.
+/// Repairs text cells that read as UTF-16 code units decoded one byte at
+/// a time (`T\0i\0t\0e\0l\0`). BIFF8 stores short text as the low bytes
+/// of UTF-16; a workbook whose code page record says a single-byte code
+/// page (some export libraries write windows-1252) gets a NUL after every
+/// letter from the reader, and so does UTF-16 stored under the wrong flag.
 /// Returns how many cells were repaired.
 pub fn repair_utf16_cells(range: &mut Range<Data>) -> u64 {
     let start = range.start().unwrap_or((0, 0));
@@ -175,46 +178,25 @@ pub fn repair_utf16_cells(range: &mut Range<Data>) -> u64 {
     repaired
 }
 
-/// `text` as UTF-16LE when each of its characters is one byte of a UTF-16
-/// stream whose high bytes are mostly zero; `None` when it is not.
+/// `text` without the NUL in every second character, when every second
+/// character is a NUL (the high bytes of UTF-16 code units, read as
+/// characters of their own); `None` for any other text, NULs in it are data.
 pub fn repair_utf16(text: &str) -> Option<String> {
     if !text.contains('\0') {
         return None;
     }
-    let mut bytes = Vec::with_capacity(text.len());
-    for c in text.chars() {
-        let byte = match u8::try_from(u32::from(c)) {
-            Ok(byte) => byte,
-            // The byte was decoded by the workbook's code page.
-            Err(_) => {
-                let mut buffer = [0u8; 4];
-                let (encoded, _, unmappable) =
-                    encoding_rs::WINDOWS_1252.encode(c.encode_utf8(&mut buffer));
-                match (unmappable, encoded.as_ref()) {
-                    (false, [byte]) => *byte,
-                    _ => return None,
-                }
-            }
-        };
-        bytes.push(byte);
-    }
-    if bytes.len() % 2 == 1 {
-        if bytes.last() != Some(&0) {
-            return None;
+    let mut letters = String::with_capacity(text.len() / 2);
+    let mut count = 0usize;
+    for (index, c) in text.chars().enumerate() {
+        count += 1;
+        match index % 2 {
+            0 => letters.push(c),
+            _ if c == '\0' => {}
+            _ => return None,
         }
-        bytes.pop();
     }
-    let pairs = bytes.len() / 2;
-    let high_zero = bytes.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
-    let low_zero = bytes.iter().step_by(2).filter(|&&b| b == 0).count();
-    if pairs == 0 || high_zero * 2 < pairs || low_zero * 4 > pairs {
-        return None;
-    }
-    let (decoded, had_errors) = encoding_rs::UTF_16LE.decode_without_bom_handling(&bytes);
-    if had_errors {
-        return None;
-    }
-    Some(decoded.trim_end_matches('\0').to_owned())
+    let letters = letters.trim_end_matches('\0');
+    (count >= 2 && count % 2 == 0 && !letters.is_empty()).then(|| letters.to_owned())
 }
 
 #[cfg(test)]
@@ -257,10 +239,13 @@ mod tests {
     #[test]
     fn utf16_read_as_bytes_is_repaired() {
         assert_eq!(repair_utf16("T\0i\0t\0e\0l\0").as_deref(), Some("Titel"));
-        assert_eq!(repair_utf16("G\0r\0ö\0ß\0e\0").as_deref(), Some("Größe"));
-        // U+0141 (Ł) is the bytes 41 01: the high byte need not be zero.
-        assert_eq!(repair_utf16("A\u{1}b\0c\0").as_deref(), Some("Łbc"));
+        assert_eq!(
+            repair_utf16("G\0r\0ö\0ß\0e\0 \0€\0").as_deref(),
+            Some("Größe €")
+        );
         assert_eq!(repair_utf16("Titel"), None);
         assert_eq!(repair_utf16("a\0\0\0b"), None, "NULs that are data stay");
+        assert_eq!(repair_utf16("a\0b"), None);
+        assert_eq!(repair_utf16("\0\0"), None);
     }
 }

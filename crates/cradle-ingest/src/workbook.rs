@@ -196,7 +196,7 @@ pub fn repair_utf16(text: &str) -> Option<String> {
         }
     }
     let letters = letters.trim_end_matches('\0');
-    (count >= 2 && count % 2 == 0 && !letters.is_empty()).then(|| letters.to_owned())
+    (count >= 2 && count.is_multiple_of(2) && !letters.is_empty()).then(|| letters.to_owned())
 }
 
 #[cfg(test)]

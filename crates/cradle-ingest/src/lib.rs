@@ -216,6 +216,9 @@ pub struct IngestOutcome {
     pub conflicts: ConflictSummary,
     /// Runs of product state that went to the scratch folder.
     pub scratch_runs: usize,
+    /// Bytes inflated from archives, and archive entries opened.
+    pub archive_bytes: u64,
+    pub archive_entries: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -325,9 +328,12 @@ pub fn ingest(
     let merged = runs
         .merge(&mut |batch| sink.products(batch))
         .map_err(IngestError::Sink)?;
+    let (archive_bytes, archive_entries) = archives.used();
     Ok(IngestOutcome {
         files,
         skipped,
+        archive_bytes,
+        archive_entries,
         totals,
         product_hashes: merged.hashes,
         conflicts: merged.conflicts,

@@ -3,10 +3,10 @@
 //! delivery folder (ingest has no in-memory entry point).
 
 use arrow_array::RecordBatch;
-use cradle_core::config::Config;
-use cradle_ingest::{IngestOptions, IngestOutcome, Silent, Sink, SinkError};
 use calamine::Reader;
-use cradle_ingest::grid::{Grid, SheetGrid};
+use cradle_core::config::Config;
+use cradle_ingest::grid::{Cell, Grid, SheetGrid};
+use cradle_ingest::{IngestOptions, IngestOutcome, Silent, Sink, SinkError};
 use std::io::Cursor;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -167,7 +167,6 @@ pub const WALK_LIMIT: usize = 1 << 20;
 
 /// Reads every sheet of an opened workbook (values and formulas) and
 /// walks its cells the way ingest does.
-
 pub fn read_all<'a, R: Reader<Cursor<&'a [u8]>>>(mut workbook: R) {
     let names = workbook.sheet_names();
     for name in &names {
@@ -188,3 +187,67 @@ pub fn read_all<'a, R: Reader<Cursor<&'a [u8]>>>(mut workbook: R) {
     }
 }
 
+
+/// One cell as both readers are compared: position, kind and the text a
+/// person would see.
+fn describe(row: usize, column: usize, cell: &Cell<'_>) -> String {
+    format!("{row},{column} {cell:?} {:?}", cell.text())
+}
+
+/// Every sheet's cells as cradle's own XLSX reader reads them (by sheet,
+/// worksheets only, in the workbook's order); `None` for each sheet it
+/// refuses, and `None` overall when it does not open the workbook.
+pub fn xlsx_cells_ours(bytes: &[u8]) -> Option<Vec<(String, Option<Vec<String>>)>> {
+    let book = cradle_ingest::xlsx::Book::open(bytes).ok()?;
+    let mut sheets = Vec::new();
+    for sheet in &book.sheets {
+        let Some(part) = &sheet.part else { continue };
+        let cells = (|| {
+            let mut blocks = book.blocks(part).ok()?;
+            let mut cells = Vec::new();
+            while let Some(grid) = blocks.next(0, 1 << 16).ok()? {
+                for row in grid.first_row()..grid.height() {
+                    for column in 0..grid.width(row) {
+                        let cell = grid.cell(row, column);
+                        if cell != Cell::Empty {
+                            cells.push(describe(row, column, &cell));
+                        }
+                    }
+                }
+            }
+            cells.sort();
+            Some(cells)
+        })();
+        sheets.push((sheet.name.clone(), cells));
+    }
+    Some(sheets)
+}
+
+/// The same as calamine reads it; worksheets only.
+pub fn xlsx_cells_calamine(bytes: &[u8]) -> Option<Vec<(String, Option<Vec<String>>)>> {
+    let mut workbook = calamine::Xlsx::new(Cursor::new(bytes)).ok()?;
+    let worksheets: Vec<String> = workbook
+        .sheets_metadata()
+        .iter()
+        .filter(|s| s.typ == calamine::SheetType::WorkSheet)
+        .map(|s| s.name.clone())
+        .collect();
+    let mut sheets = Vec::new();
+    for name in worksheets {
+        let cells = workbook.worksheet_range(&name).ok().map(|range| {
+            let grid = SheetGrid::new(range.clone());
+            let (first_row, first_column) = range.start().unwrap_or((0, 0));
+            let mut cells: Vec<String> = range
+                .used_cells()
+                .map(|(r, c, _)| {
+                    let (row, column) = (r + first_row as usize, c + first_column as usize);
+                    describe(row, column, &grid.cell(row, column))
+                })
+                .collect();
+            cells.sort();
+            cells
+        });
+        sheets.push((name, cells));
+    }
+    Some(sheets)
+}

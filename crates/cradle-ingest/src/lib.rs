@@ -148,8 +148,8 @@ impl FileReport {
     }
 
     /// True when nothing of the file could be read (an unreadable
-    /// workbook, undecodable text, a refused archive entry); a file with
-    /// a damaged sheet or a broken tail was read in part.
+    /// workbook or all of its sheets, undecodable text, a refused archive
+    /// entry); a file with a damaged sheet or a broken tail was read in part.
     pub fn unreadable(&self) -> bool {
         self.kind == "error"
     }
@@ -184,6 +184,10 @@ impl FileReport {
     }
 
     fn close(&mut self) {
+        // A workbook none of whose sheets could be read was not read at all.
+        if self.kind == "table" && self.error.is_some() && self.sheets.is_empty() {
+            self.kind = "error";
+        }
         let mut balance = Balance::default();
         for sheet in &self.sheets {
             balance.add(&sheet.balance);

@@ -186,6 +186,12 @@ pub struct TextBlocks<'t> {
     /// as one line.
     counted_to: usize,
     line: u64,
+    /// Bytes and fields of the last block.
+    block_bytes: usize,
+    block_fields: usize,
+    /// The record being read: its bytes and field ends (record-relative).
+    record_bytes: Vec<u8>,
+    field_ends: Vec<usize>,
     /// Fields past [`MAX_COLUMNS`] land here to be counted, not kept.
     spill: Vec<u8>,
     spill_ends: Vec<usize>,
@@ -205,6 +211,10 @@ impl<'t> TextBlocks<'t> {
             records_read: 0,
             counted_to: 0,
             line: 1,
+            block_bytes: 0,
+            block_fields: 0,
+            record_bytes: Vec::new(),
+            field_ends: Vec::new(),
             spill: Vec::new(),
             spill_ends: Vec::new(),
             ended: false,
@@ -220,7 +230,8 @@ impl<'t> TextBlocks<'t> {
             first: self.records_read,
             ..TextGrid::empty()
         };
-        let mut data = Vec::new();
+        let mut data = Vec::with_capacity(self.block_bytes);
+        block.ends.reserve(self.block_fields);
         while !self.ended
             && ((self.records_read < min_rows && block.ends.len() < MAX_BLOCK_CELLS)
                 || block.ends.len() < cells)
@@ -239,6 +250,9 @@ impl<'t> TextBlocks<'t> {
         if block.records.is_empty() {
             return None;
         }
+        // The next block is about as large: its buffers start at that size.
+        self.block_bytes = data.len();
+        self.block_fields = block.ends.len();
         // Delimiters and quotes are ASCII: fields of UTF-8 text are UTF-8.
         block.data = String::from_utf8(data)
             .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
@@ -263,44 +277,49 @@ impl<'t> TextBlocks<'t> {
         self.line += count_lines(bytes, self.counted_to, self.at);
         self.counted_to = self.at;
         let base = data.len();
-        let first = ends.len();
-        let mut written = base;
+        // The record goes to buffers kept from record to record (grown,
+        // never zeroed again), then into the block.
+        let (mut written, mut fields) = (0usize, 0usize);
         loop {
-            let held = ends.len() - first;
-            if held == MAX_COLUMNS {
+            if fields == MAX_COLUMNS {
+                let held = self.field_ends[fields - 1];
+                data.extend_from_slice(&self.record_bytes[..held]);
+                ends.extend(self.field_ends[..fields].iter().map(|end| end + base));
                 // The reader may have read into the next field already.
-                let last_end = ends.last().copied().unwrap_or(base);
                 let mut field = FieldText::default();
-                field.feed(&data[last_end..written]);
-                data.truncate(last_end);
-                return Some(self.spill_fields(field, written - base));
+                field.feed(&self.record_bytes[held..written]);
+                return Some(self.spill_fields(field, written));
             }
-            if data.len() < written + 1024 {
-                data.resize(written + (written - base).max(4096), 0);
+            if written == self.record_bytes.len() {
+                let grown = (self.record_bytes.len() * 2).max(4096);
+                self.record_bytes.resize(grown, 0);
             }
-            let old = ends.len();
-            ends.resize(old + (MAX_COLUMNS - held).min(1024), 0);
-            let (result, read, out, ended) =
-                self.reader
-                    .read_record(&bytes[self.at..], &mut data[written..], &mut ends[old..]);
-            ends.truncate(old + ended);
-            for end in &mut ends[old..] {
-                *end += base;
+            if fields == self.field_ends.len() {
+                let grown = (self.field_ends.len() * 2).clamp(64, MAX_COLUMNS);
+                self.field_ends.resize(grown, 0);
             }
+            let (result, read, out, ended) = self.reader.read_record(
+                &bytes[self.at..],
+                &mut self.record_bytes[written..],
+                &mut self.field_ends[fields..],
+            );
             self.at += read;
             written += out;
+            fields += ended;
             match result {
                 ReadRecordResult::InputEmpty
                 | ReadRecordResult::OutputFull
                 | ReadRecordResult::OutputEndsFull => {}
-                ReadRecordResult::Record => {
-                    data.truncate(written);
+                ReadRecordResult::Record | ReadRecordResult::End => {
+                    if result == ReadRecordResult::End {
+                        self.ended = true;
+                        if fields == 0 {
+                            return None;
+                        }
+                    }
+                    data.extend_from_slice(&self.record_bytes[..written]);
+                    ends.extend(self.field_ends[..fields].iter().map(|end| end + base));
                     return Some(0);
-                }
-                ReadRecordResult::End => {
-                    data.truncate(written);
-                    self.ended = true;
-                    return (ends.len() > first).then_some(0);
                 }
             }
         }

@@ -519,7 +519,6 @@ fn read_text(
                 ));
                 report.unread_cells = count_cells(
                     &detect::decode_lossy(bytes, TextEncoding::Windows1252),
-                    None,
                     &overrides,
                 );
                 return Ok(());
@@ -531,15 +530,21 @@ fn read_text(
         Ok(decoded) => decoded,
         Err(error) => {
             let binary = matches!(error, detect::DecodeError::Binary { .. });
-            report.fail(format!(
-                "{error}\nhint: if this is a text table in another encoding, set `encoding` for it in a [[file]] section of cradle.toml"
-            ));
+            let hint = match (forced, detect::decode_text(bytes, None)) {
+                (Some(label), Ok(fits)) => format!(
+                    "cradle.toml names encoding `{label}` for this file; the bytes fit {} (set `encoding = \"{}\"`, or remove the setting)",
+                    fits.encoding.as_str(),
+                    fits.encoding.as_str()
+                ),
+                _ => "if this is a text table in another encoding, set `encoding` for it in a [[file]] section of cradle.toml".to_owned(),
+            };
+            report.fail(format!("{error}\nhint: {hint}"));
             // What was lost, as far as it can be counted: undecodable text
             // split as well as it goes. A binary file holds no cells.
             if !binary {
                 let encoding = forced_encoding.unwrap_or(TextEncoding::Windows1252);
                 report.unread_cells =
-                    count_cells(&detect::decode_lossy(bytes, encoding), None, &overrides);
+                    count_cells(&detect::decode_lossy(bytes, encoding), &overrides);
             }
             return Ok(());
         }
@@ -610,12 +615,8 @@ fn delimiter_of(text: &str, overrides: &[&cradle_core::config::FileOverride]) ->
 }
 
 /// Non-empty fields of text that could not be read as a table.
-fn count_cells(
-    text: &str,
-    delimiter: Option<u8>,
-    overrides: &[&cradle_core::config::FileOverride],
-) -> u64 {
-    let delimiter = delimiter.unwrap_or_else(|| delimiter_of(text, overrides));
+fn count_cells(text: &str, overrides: &[&cradle_core::config::FileOverride]) -> u64 {
+    let delimiter = delimiter_of(text, overrides);
     let mut blocks = TextBlocks::new(text, delimiter);
     let mut cells = 0u64;
     while let Some(block) = blocks.next(0, BLOCK_CELLS) {

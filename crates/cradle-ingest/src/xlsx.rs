@@ -427,8 +427,23 @@ fn sheet_list(xml: &[u8], part: &str) -> Result<(Vec<(String, String)>, bool), X
     let mut reader = xml_reader(xml);
     let mut sheets = Vec::new();
     let mut date1904 = false;
+    // The document ends with its root element: what follows is not part
+    // of it (other readers stop there too).
+    let mut depth = 0usize;
     loop {
-        match reader.read_event() {
+        let event = reader.read_event();
+        match &event {
+            Ok(Event::Start(_)) => depth += 1,
+            Ok(Event::End(_)) => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Ok((sheets, date1904));
+                }
+            }
+            Ok(Event::Empty(_)) if depth == 0 => return Ok((sheets, date1904)),
+            _ => {}
+        }
+        match event {
             Ok(Event::Start(e) | Event::Empty(e)) => match e.local_name().as_ref() {
                 "sheet" => {
                     let name = attribute(&e, "name", false).map_err(|m| part_error(part, m))?;

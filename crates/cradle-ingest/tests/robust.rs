@@ -523,13 +523,9 @@ fn a_nul_in_a_field_is_data_and_a_refused_file_counts_its_cells() {
 
     let refused = file(&outcome, "falsch.csv");
     assert!(refused.unreadable());
-    assert!(
-        refused
-            .error
-            .as_deref()
-            .unwrap()
-            .contains("not valid UTF-8")
-    );
+    let error = refused.error.as_deref().unwrap();
+    assert!(error.contains("not valid UTF-8"), "{error}");
+    assert!(error.contains("the bytes fit windows-1252"), "{error}");
     // Six non-empty cells, none of them read: all six rejected.
     assert_eq!(refused.unread_cells, 6);
     assert_eq!(counts(refused), (0, 0, 0, 0, 0, 0, 6));

@@ -2047,6 +2047,14 @@ mod tests {
     }
 
     #[test]
+    fn the_workbook_ends_with_its_root_element() {
+        let early = br#"<workbook xmlns:r="r"/><sheets><sheet name="S" r:id="rId1"/></sheets>"#;
+        assert!(sheet_list(early, "xl/workbook.xml").unwrap().0.is_empty());
+        let whole = br#"<workbook xmlns:r="r"><sheets><sheet name="S" r:id="rId1"/></sheets></workbook>"#;
+        assert_eq!(sheet_list(whole, "xl/workbook.xml").unwrap().0.len(), 1);
+    }
+
+    #[test]
     fn number_formats_that_show_dates() {
         assert_eq!(shown_by_code("dd.mm.yyyy"), Shown::Date);
         assert_eq!(shown_by_code("[$-407]d. mmmm yyyy;@"), Shown::Date);

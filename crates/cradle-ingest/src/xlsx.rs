@@ -427,20 +427,19 @@ fn sheet_list(xml: &[u8], part: &str) -> Result<(Vec<(String, String)>, bool), X
     let mut reader = xml_reader(xml);
     let mut sheets = Vec::new();
     let mut date1904 = false;
-    // The document ends with its root element: what follows is not part
-    // of it (other readers stop there too).
-    let mut depth = 0usize;
+    // The document ends with its root element's end tag: what follows is
+    // not part of it (other readers stop there too). End tags are not
+    // matched to start tags in this lenient reading, so the root's own
+    // name marks its end.
+    let mut root: Option<Vec<u8>> = None;
     loop {
         let event = reader.read_event();
         match &event {
-            Ok(Event::Start(_)) => depth += 1,
-            Ok(Event::End(_)) => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    return Ok((sheets, date1904));
-                }
+            Ok(Event::Start(e)) if root.is_none() => root = Some(e.local_name().as_ref().to_vec()),
+            Ok(Event::Empty(_)) if root.is_none() => return Ok((sheets, date1904)),
+            Ok(Event::End(e)) if root.as_deref() == Some(e.local_name().as_ref()) => {
+                return Ok((sheets, date1904));
             }
-            Ok(Event::Empty(_)) if depth == 0 => return Ok((sheets, date1904)),
             _ => {}
         }
         match event {
@@ -2050,8 +2049,12 @@ mod tests {
     fn the_workbook_ends_with_its_root_element() {
         let early = br#"<workbook xmlns:r="r"/><sheets><sheet name="S" r:id="rId1"/></sheets>"#;
         assert!(sheet_list(early, "xl/workbook.xml").unwrap().0.is_empty());
-        let whole = br#"<workbook xmlns:r="r"><sheets><sheet name="S" r:id="rId1"/></sheets></workbook>"#;
+        let whole =
+            br#"<workbook xmlns:r="r"><sheets><sheet name="S" r:id="rId1"/></sheets></workbook>"#;
         assert_eq!(sheet_list(whole, "xl/workbook.xml").unwrap().0.len(), 1);
+        // An end tag of another element does not end the document.
+        let stray = br#"<workbook xmlns:r="r"><a></b></c><sheets><sheet name="S" r:id="rId1"/></sheets></workbook>"#;
+        assert_eq!(sheet_list(stray, "xl/workbook.xml").unwrap().0.len(), 1);
     }
 
     #[test]

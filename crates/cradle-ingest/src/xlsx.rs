@@ -431,11 +431,13 @@ fn sheet_list(xml: &[u8], part: &str) -> Result<(Vec<(String, String)>, bool), X
     // not part of it (other readers stop there too). End tags are not
     // matched to start tags in this lenient reading, so the root's own
     // name marks its end.
-    let mut root: Option<Vec<u8>> = None;
+    let mut root: Option<String> = None;
     loop {
         let event = reader.read_event();
         match &event {
-            Ok(Event::Start(e)) if root.is_none() => root = Some(e.local_name().as_ref().to_vec()),
+            Ok(Event::Start(e)) if root.is_none() => {
+                root = Some(e.local_name().as_ref().to_owned())
+            }
             Ok(Event::Empty(_)) if root.is_none() => return Ok((sheets, date1904)),
             Ok(Event::End(e)) if root.as_deref() == Some(e.local_name().as_ref()) => {
                 return Ok((sheets, date1904));

@@ -427,22 +427,19 @@ fn sheet_list(xml: &[u8], part: &str) -> Result<(Vec<(String, String)>, bool), X
     let mut reader = xml_reader(xml);
     let mut sheets = Vec::new();
     let mut date1904 = false;
-    // The document ends with its root element's end tag: what follows is
-    // not part of it (other readers stop there too). End tags are not
-    // matched to start tags in this lenient reading, so the root's own
-    // name marks its end.
-    let mut root: Option<String> = None;
+    // The workbook ends with `</workbook>` (or `<workbook/>`): what follows
+    // is not part of it, and other readers stop there too. End tags are not
+    // matched to start tags in this lenient reading, so no other end tag
+    // ends it.
     loop {
         let event = reader.read_event();
-        match &event {
-            Ok(Event::Start(e)) if root.is_none() => {
-                root = Some(e.local_name().as_ref().to_owned())
-            }
-            Ok(Event::Empty(_)) if root.is_none() => return Ok((sheets, date1904)),
-            Ok(Event::End(e)) if root.as_deref() == Some(e.local_name().as_ref()) => {
-                return Ok((sheets, date1904));
-            }
-            _ => {}
+        let ends = match &event {
+            Ok(Event::End(e)) => e.local_name().as_ref() == "workbook",
+            Ok(Event::Empty(e)) => e.local_name().as_ref() == "workbook",
+            _ => false,
+        };
+        if ends {
+            return Ok((sheets, date1904));
         }
         match event {
             Ok(Event::Start(e) | Event::Empty(e)) => match e.local_name().as_ref() {

@@ -223,7 +223,12 @@ pub fn xlsx_cells_ours(bytes: &[u8]) -> Option<Vec<(String, Option<Vec<String>>)
     Some(sheets)
 }
 
-/// The same as calamine reads it; worksheets only.
+/// The same as calamine reads it; worksheets only. Cells come from
+/// calamine's cell reader, not `worksheet_range`: a range is dense, and a
+/// sheet with two cells far apart (calamine wraps long references around)
+/// would allocate the rectangle between them and abort the process.
+/// Empty cells are left out and the last cell at a position wins, as
+/// `worksheet_range` does.
 pub fn xlsx_cells_calamine(bytes: &[u8]) -> Option<Vec<(String, Option<Vec<String>>)>> {
     let mut workbook = calamine::Xlsx::new(Cursor::new(bytes)).ok()?;
     let worksheets: Vec<String> = workbook
@@ -234,19 +239,31 @@ pub fn xlsx_cells_calamine(bytes: &[u8]) -> Option<Vec<(String, Option<Vec<Strin
         .collect();
     let mut sheets = Vec::new();
     for name in worksheets {
-        let cells = workbook.worksheet_range(&name).ok().map(|range| {
-            let grid = SheetGrid::new(range.clone());
-            let (first_row, first_column) = range.start().unwrap_or((0, 0));
-            let mut cells: Vec<String> = range
-                .used_cells()
-                .map(|(r, c, _)| {
-                    let (row, column) = (r + first_row as usize, c + first_column as usize);
-                    describe(row, column, &grid.cell(row, column))
+        let cells = (|| {
+            let mut reader = workbook.worksheet_cells_reader(&name).ok()?;
+            let mut cells = std::collections::BTreeMap::new();
+            while let Some(cell) = reader.next_cell().ok()? {
+                if matches!(cell.get_value(), calamine::DataRef::Empty) {
+                    continue;
+                }
+                let (row, column) = cell.get_position();
+                let value = calamine::Data::from(cell.get_value().clone());
+                cells.insert((row as usize, column as usize), value);
+            }
+            let described = cells
+                .into_iter()
+                .map(|((row, column), value)| {
+                    let range = calamine::Range::from_sparse(vec![calamine::Cell::new(
+                        (row as u32, column as u32),
+                        value,
+                    )]);
+                    describe(row, column, &SheetGrid::new(range).cell(row, column))
                 })
-                .collect();
-            cells.sort();
-            cells
-        });
+                .collect::<Vec<String>>();
+            let mut described = described;
+            described.sort();
+            Some(described)
+        })();
         sheets.push((name, cells));
     }
     Some(sheets)

@@ -472,7 +472,9 @@ fn shared_strings(xml: &[u8], part: &str) -> Result<SharedStrings, XlsxError> {
         match reader.read_event() {
             Ok(Event::Start(e)) if e.local_name().as_ref() == "si" => {
                 text.clear();
-                rich_text(&mut reader, &mut text).map_err(|m| xml_error(part, &reader, m))?;
+                let closing = e.name().as_ref().to_owned();
+                rich_text(&mut reader, &mut text, &closing)
+                    .map_err(|m| xml_error(part, &reader, m))?;
                 strings.push(&text).map_err(|m| part_error(part, m))?;
             }
             Ok(Event::Empty(e)) if e.local_name().as_ref() == "si" => {
@@ -578,36 +580,43 @@ fn shown_by_code(code: &str) -> Shown {
     if date { Shown::Date } else { Shown::Number }
 }
 
-/// Appends the text of a `<si>` or `<is>` element (the start tag already
-/// read) to `out`: plain or rich text, without phonetic runs.
-fn rich_text(reader: &mut Reader<&[u8]>, out: &mut String) -> Result<(), String> {
-    let mut depth = 1usize;
-    let mut phonetic = 0usize;
+/// Appends the text of a `<si>` or `<is>` element (the start tag, named
+/// `closing`, already read) to `out`: plain or rich text, without
+/// phonetic runs. The element ends at the first end tag of its own name,
+/// and a `<t>` at the first `</t>`, whatever comes between (end tags are
+/// not matched to start tags in this lenient reading; calamine reads
+/// damaged text the same way, which the differential fuzz target checks).
+fn rich_text(reader: &mut Reader<&[u8]>, out: &mut String, closing: &str) -> Result<(), String> {
+    let mut phonetic = false;
     loop {
         match reader.read_event().map_err(|e| e.to_string())? {
-            Event::Start(e) => {
-                depth += 1;
-                match e.local_name().as_ref() {
-                    "rPh" => phonetic += 1,
-                    "t" if phonetic == 0 => {
-                        let preserve = attribute(&e, "space", true)?.as_deref() == Some("preserve");
-                        let start = out.len();
-                        element_text(reader, out)?;
-                        depth -= 1;
-                        finish_text(out, start, preserve);
-                    }
-                    _ => {}
+            Event::Start(e) => match e.local_name().as_ref() {
+                "rPh" => phonetic = true,
+                "t" if !phonetic => {
+                    let preserve = attribute(&e, "space", true)?.as_deref() == Some("preserve");
+                    let start = out.len();
+                    text_until(reader, out, e.name().as_ref())?;
+                    finish_text(out, start, preserve);
                 }
-            }
-            Event::End(e) => {
-                depth -= 1;
-                if e.local_name().as_ref() == "rPh" {
-                    phonetic = phonetic.saturating_sub(1);
-                }
-                if depth == 0 {
-                    return Ok(());
-                }
-            }
+                _ => {}
+            },
+            Event::End(e) if e.name().as_ref() == closing => return Ok(()),
+            Event::End(e) if e.local_name().as_ref() == "rPh" => phonetic = false,
+            Event::Eof => return Err("the text ends before its element closes".to_owned()),
+            _ => {}
+        }
+    }
+}
+
+/// Appends the text up to the end tag named `closing` to `out`; elements
+/// in between are passed over.
+fn text_until(reader: &mut Reader<&[u8]>, out: &mut String, closing: &str) -> Result<(), String> {
+    loop {
+        match reader.read_event().map_err(|e| e.to_string())? {
+            Event::Text(t) => out.push_str(&t.xml10_content()),
+            Event::CData(t) => out.push_str(&t.xml10_content()),
+            Event::GeneralRef(r) => push_reference(&r, out)?,
+            Event::End(e) if e.name().as_ref() == closing => return Ok(()),
             Event::Eof => return Err("the text ends before its element closes".to_owned()),
             _ => {}
         }
@@ -674,7 +683,7 @@ fn element_text(reader: &mut Reader<&[u8]>, out: &mut String) -> Result<(), Stri
     loop {
         match reader.read_event().map_err(|e| e.to_string())? {
             Event::Text(t) => out.push_str(&t.xml10_content()),
-            Event::CData(t) => out.push_str(&t),
+            Event::CData(t) => out.push_str(&t.xml10_content()),
             Event::GeneralRef(r) => push_reference(&r, out)?,
             Event::Start(_) => depth += 1,
             Event::End(_) => {
@@ -1574,7 +1583,8 @@ fn read_cell(
             Event::Start(e) => match e.local_name().as_ref() {
                 "v" if !inline => value_text = Some(v_text(reader, scratch)?),
                 "is" => {
-                    rich_text(reader, &mut out.texts)?;
+                    let closing = e.name().as_ref().to_owned();
+                    rich_text(reader, &mut out.texts, &closing)?;
                     inline_text = true;
                 }
                 _ => {
@@ -1694,7 +1704,7 @@ fn v_text<'x>(reader: &mut Reader<&'x [u8]>, scratch: &mut String) -> Result<Cow
         other => {
             scratch.clear();
             match other {
-                Event::CData(t) => scratch.push_str(&t),
+                Event::CData(t) => scratch.push_str(&t.xml10_content()),
                 Event::GeneralRef(r) => push_reference(&r, scratch)?,
                 Event::Start(_) => {
                     element_text(reader, scratch)?;
@@ -1713,7 +1723,7 @@ fn v_text<'x>(reader: &mut Reader<&'x [u8]>, scratch: &mut String) -> Result<Cow
             scratch.push_str(&first);
             match other {
                 Event::Text(t) => scratch.push_str(&t.xml10_content()),
-                Event::CData(t) => scratch.push_str(&t),
+                Event::CData(t) => scratch.push_str(&t.xml10_content()),
                 Event::GeneralRef(r) => push_reference(&r, scratch)?,
                 Event::Start(_) => element_text(reader, scratch)?,
                 _ => {}

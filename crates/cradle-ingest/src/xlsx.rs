@@ -1223,6 +1223,7 @@ fn scan_row(
         let kind = std::str::from_utf8(kind.unwrap_or(b"n")).ok()?;
         let style = style.map(std::str::from_utf8).transpose().ok()?;
         let inline = matches!(kind, "inlineStr" | "is");
+        let plain = plain_value(typed, kind);
         let text_start = out.texts.len();
         let mut value_text = None;
         let mut inline_text = false;
@@ -1235,7 +1236,10 @@ fn scan_row(
                 let text = match scan.attributes(|_, _| {})? {
                     true => Cow::Borrowed(""),
                     false => {
-                        let text = scan.text()?;
+                        let text = match plain {
+                            true => scan.plain_value()?,
+                            false => scan.text()?,
+                        };
                         if !scan.close(b"v") {
                             return None;
                         }
@@ -1387,6 +1391,17 @@ impl<'x> Scan<'x> {
                 }
             }
         }
+    }
+
+    /// A value that is a number, a string index, a boolean or an error
+    /// code (see [`plain_value`]): the text up to the next tag or entity,
+    /// as written.
+    fn plain_value(&mut self) -> Option<Cow<'x, str>> {
+        let end = self.at + memchr::memchr(b'<', &self.xml[self.at..])?;
+        let raw = std::str::from_utf8(&self.xml[self.at..end]).ok()?;
+        self.at = end;
+        let cut = raw.find('&').unwrap_or(raw.len());
+        Some(Cow::Borrowed(&raw[..cut]))
     }
 
     /// The text up to the next tag, entities decoded.
@@ -1581,6 +1596,9 @@ fn read_cell(
     loop {
         match reader.read_event().map_err(|e| e.to_string())? {
             Event::Start(e) => match e.local_name().as_ref() {
+                "v" if !inline && plain_value(typed, kind) => {
+                    value_text = Some(first_text(reader, e.name())?);
+                }
                 "v" if !inline => value_text = Some(v_text(reader, scratch)?),
                 "is" => {
                     let closing = e.name().as_ref().to_owned();
@@ -1670,6 +1688,7 @@ fn typed_value(
             "0" | "false" => Some(Value::Bool(false)),
             other => return Err(format!("`{other}` is not a boolean")),
         },
+        "e" if v.is_empty() => None,
         "e" => {
             let start = texts.len();
             texts.push_str(v);
@@ -1692,6 +1711,32 @@ fn number(n: f64, style: Option<&str>, book: &Book<'_>) -> Value {
         Shown::Date => Value::Date(n),
         Shown::Number | Shown::Duration => Value::Number(n),
     }
+}
+
+/// Whether a `<v>` of this cell type holds a plain value: a number, a
+/// shared-string index, a boolean or an error code. Spreadsheet programs
+/// write these as one run of ASCII; such a value is its first text, as
+/// written, up to the first tag or entity (calamine reads them the same
+/// way, which keeps the differential fuzz target meaningful on damaged
+/// files).
+fn plain_value(typed: bool, kind: &str) -> bool {
+    !typed || matches!(kind, "n" | "s" | "b" | "e")
+}
+
+/// The first text of a plain `<v>` (see [`plain_value`]; start tag just
+/// read, named `name`); the rest of the element is passed over.
+fn first_text<'x>(
+    reader: &mut Reader<&'x [u8]>,
+    name: quick_xml::name::QName<'_>,
+) -> Result<Cow<'x, str>, String> {
+    let value = match reader.read_event().map_err(|e| e.to_string())? {
+        Event::End(end) if end.name() == name => return Ok(Cow::Borrowed("")),
+        Event::Text(text) => text.into_inner(),
+        Event::Eof => return Err("a value is not closed".to_owned()),
+        _ => Cow::Borrowed(""),
+    };
+    reader.read_to_end(name).map_err(|e| e.to_string())?;
+    Ok(value)
 }
 
 /// The text of a `<v>` (start tag just read): borrowed from the XML when

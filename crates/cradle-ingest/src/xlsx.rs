@@ -1671,8 +1671,9 @@ fn typed_value(
             if v.is_empty() {
                 None
             } else {
+                // As written: an index with spaces around it is damage, and
+                // which string it meant is a guess (calamine takes the first).
                 let index = v
-                    .trim()
                     .parse::<u32>()
                     .ok()
                     .filter(|i| (*i as usize) < book.strings.len())

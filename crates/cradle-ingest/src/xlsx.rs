@@ -1704,7 +1704,9 @@ fn typed_value(
 
 fn number(n: f64, style: Option<&str>, book: &Book<'_>) -> Value {
     let shown = style
-        .and_then(|s| s.trim().parse::<usize>().ok())
+        // A style that is not a number is damage: read as the workbook's
+        // first style, as calamine reads it.
+        .map(|s| s.parse::<usize>().unwrap_or(0))
         .and_then(|s| book.styles.get(s).copied())
         .unwrap_or(Shown::Number);
     match shown {

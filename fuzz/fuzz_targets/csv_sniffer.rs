@@ -18,10 +18,7 @@ fuzz_target!(|bytes: &[u8]| {
         Ok((text, _encoding)) => {
             let delimiter = detect::sniff_delimiter(&text);
             assert!(matches!(delimiter, b';' | b',' | b'\t' | b'|'));
-            match TextGrid::parse(&text, delimiter) {
-                Ok(grid) => Some(process(&grid)),
-                Err(_) => None,
-            }
+            Some(process(&TextGrid::parse(&text, delimiter)))
         }
         Err(_) => None,
     };
@@ -55,7 +52,7 @@ fn process(grid: &TextGrid) -> cradle_core::accounting::Balance {
     let config = Config::default();
     let sink = CountingSink::default();
     let runs = Runs::new(None, MemoryBudget::default());
-    let mut emitter = Emitter::new(&sink, &runs);
+    let mut emitter = Emitter::new(&sink, &runs, Default::default());
     let context = TableContext {
         file_index: 0,
         sheet_index: 0,

@@ -3,10 +3,10 @@
 //! delivery folder (ingest has no in-memory entry point).
 
 use arrow_array::RecordBatch;
-use cradle_core::config::Config;
-use cradle_ingest::{IngestOptions, IngestOutcome, Silent, Sink, SinkError};
 use calamine::Reader;
-use cradle_ingest::grid::{Grid, SheetGrid};
+use cradle_core::config::Config;
+use cradle_ingest::grid::{Cell, Grid, SheetGrid};
+use cradle_ingest::{IngestOptions, IngestOutcome, Silent, Sink, SinkError};
 use std::io::Cursor;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -167,7 +167,6 @@ pub const WALK_LIMIT: usize = 1 << 20;
 
 /// Reads every sheet of an opened workbook (values and formulas) and
 /// walks its cells the way ingest does.
-
 pub fn read_all<'a, R: Reader<Cursor<&'a [u8]>>>(mut workbook: R) {
     let names = workbook.sheet_names();
     for name in &names {
@@ -188,3 +187,84 @@ pub fn read_all<'a, R: Reader<Cursor<&'a [u8]>>>(mut workbook: R) {
     }
 }
 
+
+/// One cell as both readers are compared: position, kind and the text a
+/// person would see.
+fn describe(row: usize, column: usize, cell: &Cell<'_>) -> String {
+    format!("{row},{column} {cell:?} {:?}", cell.text())
+}
+
+/// Every sheet's cells as cradle's own XLSX reader reads them (by sheet,
+/// worksheets only, in the workbook's order); `None` for each sheet it
+/// refuses, and `None` overall when it does not open the workbook.
+pub fn xlsx_cells_ours(bytes: &[u8]) -> Option<Vec<(String, Option<Vec<String>>)>> {
+    let book = cradle_ingest::xlsx::Book::open(bytes).ok()?;
+    let mut sheets = Vec::new();
+    for sheet in &book.sheets {
+        let Some(part) = &sheet.part else { continue };
+        let cells = (|| {
+            let mut blocks = book.blocks(part).ok()?;
+            let mut cells = Vec::new();
+            while let Some(grid) = blocks.next(0, 1 << 16).ok()? {
+                for row in grid.first_row()..grid.height() {
+                    for column in 0..grid.width(row) {
+                        let cell = grid.cell(row, column);
+                        if cell != Cell::Empty {
+                            cells.push(describe(row, column, &cell));
+                        }
+                    }
+                }
+            }
+            cells.sort();
+            Some(cells)
+        })();
+        sheets.push((sheet.name.clone(), cells));
+    }
+    Some(sheets)
+}
+
+/// The same as calamine reads it; worksheets only. Cells come from
+/// calamine's cell reader, not `worksheet_range`: a range is dense, and a
+/// sheet with two cells far apart (calamine wraps long references around)
+/// would allocate the rectangle between them and abort the process.
+/// Empty cells are left out and the last cell at a position wins, as
+/// `worksheet_range` does.
+pub fn xlsx_cells_calamine(bytes: &[u8]) -> Option<Vec<(String, Option<Vec<String>>)>> {
+    let mut workbook = calamine::Xlsx::new(Cursor::new(bytes)).ok()?;
+    let worksheets: Vec<String> = workbook
+        .sheets_metadata()
+        .iter()
+        .filter(|s| s.typ == calamine::SheetType::WorkSheet)
+        .map(|s| s.name.clone())
+        .collect();
+    let mut sheets = Vec::new();
+    for name in worksheets {
+        let cells = (|| {
+            let mut reader = workbook.worksheet_cells_reader(&name).ok()?;
+            let mut cells = std::collections::BTreeMap::new();
+            while let Some(cell) = reader.next_cell().ok()? {
+                if matches!(cell.get_value(), calamine::DataRef::Empty) {
+                    continue;
+                }
+                let (row, column) = cell.get_position();
+                let value = calamine::Data::from(cell.get_value().clone());
+                cells.insert((row as usize, column as usize), value);
+            }
+            let described = cells
+                .into_iter()
+                .map(|((row, column), value)| {
+                    let range = calamine::Range::from_sparse(vec![calamine::Cell::new(
+                        (row as u32, column as u32),
+                        value,
+                    )]);
+                    describe(row, column, &SheetGrid::new(range).cell(row, column))
+                })
+                .collect::<Vec<String>>();
+            let mut described = described;
+            described.sort();
+            Some(described)
+        })();
+        sheets.push((name, cells));
+    }
+    Some(sheets)
+}

@@ -20,6 +20,10 @@
 //!    key cell. A rejected record sends all its non-empty cells to the rejects.
 //! 6. A table without a key column rejects every non-blank row as
 //!    [`RejectReason::NoKeyColumn`]; it has no header cells.
+//! 7. A file that cannot be read at all (text that does not decode, an
+//!    unreadable workbook) has one reject row for the whole file. Its
+//!    non-empty cells, where they can be counted (undecodable text is split
+//!    as well as it goes), count as `rejected_cells` of no record.
 //!
 //! The balance that must hold exactly, per table and per file:
 //! `non_empty_cells = header_cells + key_cells + data_points + rejected_cells`.

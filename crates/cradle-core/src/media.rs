@@ -69,7 +69,9 @@ impl MediaType {
     }
 
     /// By the first bytes of the file, for the types that have a
-    /// signature; a delivery's names lie more often than its bytes.
+    /// signature long enough not to be mistaken for text (BMP's `BM` is
+    /// not: a CSV may start with it); a delivery's names lie more often
+    /// than its bytes.
     pub fn from_magic(bytes: &[u8]) -> Option<MediaType> {
         const SIGNATURES: &[(&[u8], MediaType)] = &[
             (b"%PDF-", MediaType::Pdf),
@@ -79,7 +81,6 @@ impl MediaType {
             (b"MM\0*", MediaType::Tiff),
             (b"GIF87a", MediaType::Gif),
             (b"GIF89a", MediaType::Gif),
-            (b"BM", MediaType::Bmp),
         ];
         if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
             return Some(MediaType::Webp);
@@ -88,6 +89,22 @@ impl MediaType {
             .iter()
             .find(|(magic, _)| bytes.starts_with(magic))
             .map(|(_, media)| *media)
+    }
+
+    /// A short name: `pdf`, `png`, `jpeg`, `tiff`, `gif`, `webp`, `bmp`,
+    /// `svg`, `document`.
+    pub fn name(self) -> &'static str {
+        match self {
+            MediaType::Pdf => "pdf",
+            MediaType::Png => "png",
+            MediaType::Jpeg => "jpeg",
+            MediaType::Tiff => "tiff",
+            MediaType::Gif => "gif",
+            MediaType::Webp => "webp",
+            MediaType::Bmp => "bmp",
+            MediaType::Svg => "svg",
+            MediaType::Document => "document",
+        }
     }
 
     /// A picture (OCR and captions apply).
@@ -144,6 +161,7 @@ mod tests {
             Some(MediaType::Webp)
         );
         assert_eq!(MediaType::from_magic(b"RIFF\0\0\0\0WAVE"), None);
+        assert_eq!(MediaType::from_magic(b"BMEcat;Artikel\n"), None);
         assert!(MediaType::Tiff.is_image() && !MediaType::Pdf.is_image());
         for (extension, media) in EXTENSIONS {
             assert_eq!(MediaType::from_extension(extension), Some(*media));

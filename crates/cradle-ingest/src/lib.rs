@@ -30,7 +30,8 @@ use products::ProductMap;
 use runs::Runs;
 pub use runs::{MemoryBudget, ProductHashes};
 use serde::Serialize;
-use source::Source;
+use source::{ArchiveBudget, Source};
+pub use source::{ArchiveLimits, Skipped};
 use std::path::{Path, PathBuf};
 use table::{Emitter, TableContext, TableReport};
 
@@ -41,8 +42,12 @@ pub struct IngestOptions<'a> {
     /// Where product state goes when it outgrows `budget` (created on
     /// first use, emptied again at the end). Without one, all of it stays
     /// in memory.
+    /// Archive entries are inflated here too, one at a time (a temporary
+    /// folder of the system without one).
     pub scratch_dir: Option<PathBuf>,
     pub budget: MemoryBudget,
+    /// What all archives of the delivery may expand to, together.
+    pub archives: ArchiveLimits,
 }
 
 impl<'a> IngestOptions<'a> {
@@ -53,6 +58,7 @@ impl<'a> IngestOptions<'a> {
             raw_dir: None,
             scratch_dir: None,
             budget: MemoryBudget::default(),
+            archives: ArchiveLimits::default(),
         }
     }
 }
@@ -92,10 +98,26 @@ pub struct FileReport {
     pub balance: Balance,
     pub balance_ok: bool,
     pub sheets: Vec<TableReport>,
+    /// Sheets that hold no table (chart, dialog and macro sheets): named,
+    /// not read.
+    pub other_sheets: Vec<OtherSheet>,
+    /// Non-empty cells of a file, or of the part of it, that could not be
+    /// read at all (counted where they can be: text that could not be
+    /// decoded is split as well as it goes). They are in `balance` as
+    /// rejected cells, and in the file's one reject row.
+    pub unread_cells: u64,
     /// Why the file, or part of it, could not be read; with a hint.
     pub error: Option<String>,
     pub warnings: Vec<String>,
     pub duration_ms: u64,
+}
+
+/// A sheet of a workbook that is not a worksheet.
+#[derive(Debug, Clone, Serialize)]
+pub struct OtherSheet {
+    pub name: String,
+    /// `chart sheet`, `dialog sheet`, `macro sheet`, ...
+    pub kind: &'static str,
 }
 
 impl FileReport {
@@ -117,10 +139,37 @@ impl FileReport {
             balance: Balance::default(),
             balance_ok: true,
             sheets: Vec::new(),
+            other_sheets: Vec::new(),
+            unread_cells: 0,
             error: None,
             warnings: Vec::new(),
             duration_ms: 0,
         }
+    }
+
+    /// True when nothing of the file could be read (an unreadable
+    /// workbook or all of its sheets, undecodable text, a refused archive
+    /// entry); a file with a damaged sheet or a broken tail was read in part.
+    pub fn unreadable(&self) -> bool {
+        self.kind == "error"
+    }
+
+    /// Marks the file as not read at all, with the reason and its hint.
+    fn fail(&mut self, error: String) {
+        self.kind = "error";
+        self.error = Some(error);
+    }
+
+    /// Names a sheet that is not a worksheet, in the report and a warning.
+    fn other_sheet(&mut self, name: &str, kind: xlsx::SheetKind) {
+        self.warnings.push(format!(
+            "sheet `{name}` is a {}: it holds no table and was not read",
+            kind.as_str()
+        ));
+        self.other_sheets.push(OtherSheet {
+            name: name.to_owned(),
+            kind: kind.as_str(),
+        });
     }
 
     /// Adds a sheet's report; its warnings name the sheet.
@@ -135,10 +184,16 @@ impl FileReport {
     }
 
     fn close(&mut self) {
+        // A workbook none of whose sheets could be read was not read at all.
+        if self.kind == "table" && self.error.is_some() && self.sheets.is_empty() {
+            self.kind = "error";
+        }
         let mut balance = Balance::default();
         for sheet in &self.sheets {
             balance.add(&sheet.balance);
         }
+        balance.non_empty_cells += self.unread_cells;
+        balance.rejected_cells += self.unread_cells;
         self.rows = balance.rows;
         self.loaded_rows = balance.loaded_rows;
         self.rejected_rows = balance.rejected_rows;
@@ -156,6 +211,8 @@ impl FileReport {
 #[derive(Debug)]
 pub struct IngestOutcome {
     pub files: Vec<FileReport>,
+    /// Every path of the delivery passed over on purpose, with the reason.
+    pub skipped: Vec<Skipped>,
     pub totals: Balance,
     /// Every article number in order with its content hash, to compare
     /// deliveries. The `products` rows themselves went to the sink.
@@ -163,6 +220,9 @@ pub struct IngestOutcome {
     pub conflicts: ConflictSummary,
     /// Runs of product state that went to the scratch folder.
     pub scratch_runs: usize,
+    /// Bytes inflated from archives, and archive entries opened.
+    pub archive_bytes: u64,
+    pub archive_entries: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -183,7 +243,10 @@ pub fn ingest(
     sink: &dyn Sink,
     progress: &dyn Progress,
 ) -> Result<IngestOutcome, IngestError> {
-    let found = source::discover(inputs).map_err(IngestError::Discover)?;
+    let source::Delivery {
+        files: found,
+        skipped,
+    } = source::discover(inputs).map_err(IngestError::Discover)?;
     if found.is_empty() {
         return Err(IngestError::NothingFound {
             paths: inputs
@@ -199,6 +262,8 @@ pub fn ingest(
         .collect();
     progress.begin(found.len(), sizes.iter().sum());
     let runs = Runs::new(options.scratch_dir.clone(), options.budget);
+    let archives = ArchiveBudget::new(options.archives);
+    let skipped = std::sync::Mutex::new(skipped);
     // Largest first, taken from one queue: a worker that finishes takes
     // the next largest file, so no big file starts late and runs alone
     // at the end (a parallel iterator would split the list in halves).
@@ -223,7 +288,21 @@ pub fn ingest(
                         relative,
                         path,
                     };
-                    let reports = ingest_file(&file, options, sink, &runs, &mut spare, progress);
+                    let shared = Shared {
+                        options,
+                        sink,
+                        runs: &runs,
+                        archives: &archives,
+                        progress,
+                    };
+                    let mut passed = Vec::new();
+                    let reports = ingest_file(&file, &shared, &mut spare, &mut passed);
+                    if !passed.is_empty() {
+                        skipped
+                            .lock()
+                            .unwrap_or_else(|poisoned| poisoned.into_inner())
+                            .extend(passed);
+                    }
                     results
                         .lock()
                         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -245,12 +324,20 @@ pub fn ingest(
     for file in &files {
         totals.add(&file.balance);
     }
+    let mut skipped = skipped
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    skipped.sort();
     let scratch_runs = runs.spilled();
     let merged = runs
         .merge(&mut |batch| sink.products(batch))
         .map_err(IngestError::Sink)?;
+    let (archive_bytes, archive_entries) = archives.used();
     Ok(IngestOutcome {
         files,
+        skipped,
+        archive_bytes,
+        archive_entries,
         totals,
         product_hashes: merged.hashes,
         conflicts: merged.conflicts,
@@ -266,64 +353,96 @@ struct File<'a> {
     path: &'a Path,
 }
 
+/// What every file of one ingest shares.
+struct Shared<'a> {
+    options: &'a IngestOptions<'a>,
+    sink: &'a dyn Sink,
+    runs: &'a Runs,
+    archives: &'a ArchiveBudget,
+    progress: &'a dyn Progress,
+}
+
 fn ingest_file(
     file: &File<'_>,
-    options: &IngestOptions<'_>,
-    sink: &dyn Sink,
-    runs: &Runs,
+    shared: &Shared<'_>,
     spare: &mut ProductMap,
-    progress: &dyn Progress,
+    skipped: &mut Vec<Skipped>,
 ) -> Result<Vec<FileReport>, SinkError> {
+    let Shared {
+        options,
+        sink,
+        runs,
+        archives,
+        progress,
+    } = *shared;
     let index = file.index;
-    let sources = source::load(file.relative.to_owned(), file.path.to_path_buf());
-    let mut reports = Vec::with_capacity(sources.len());
-    for (entry, source) in sources.into_iter().enumerate() {
-        let started = std::time::Instant::now();
-        let mut report = FileReport::new(&source);
-        let mut emitter = Emitter::new(sink, runs, std::mem::take(spare));
-        if let (Some(raw_dir), Ok(bytes)) = (&options.raw_dir, &source.content)
-            && entry == 0
-            && let Err(error) = source::store_raw(raw_dir, &source.sha256, bytes)
-        {
-            report.warnings.push(format!(
-                "could not keep a raw copy in {}: {error}",
-                raw_dir.display()
-            ));
-        }
-        let rank = (index << 12) | (entry as u32).min(4095);
-        // A reader that panics on hostile input must not take the run down.
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            read_source(rank, &source, options.config, &mut report, &mut emitter)
-        }));
-        match outcome {
-            Ok(result) => result?,
-            Err(_) => {
-                report.kind = "error";
-                report.sheets.clear();
-                report.error = Some("the reader failed on this file's content; nothing of it was loaded\nhint: open and re-save it, or send it as CSV".into());
-                emitter = Emitter::new(sink, runs, std::mem::take(spare));
+    let mut reports = Vec::new();
+    let unpack = source::Unpack {
+        budget: archives,
+        scratch: options.scratch_dir.as_deref(),
+    };
+    let mut entry = 0usize;
+    source::visit::<SinkError>(
+        file.relative,
+        file.path,
+        &unpack,
+        skipped,
+        &mut |source: Source| {
+            let started = std::time::Instant::now();
+            let mut report = FileReport::new(&source);
+            let mut emitter = Emitter::new(sink, runs, std::mem::take(spare));
+            if let Some(raw_dir) = &options.raw_dir
+                && entry == 0
+            {
+                let stored = match (&source.file, &source.content) {
+                    (Some(file), _) => Some(source::store_raw_file(raw_dir, &source.sha256, file)),
+                    (None, Ok(bytes)) => Some(source::store_raw(raw_dir, &source.sha256, bytes)),
+                    (None, Err(_)) => None,
+                };
+                if let Some(Err(error)) = stored {
+                    report.warnings.push(format!(
+                        "could not keep a raw copy in {}: {error}",
+                        raw_dir.display()
+                    ));
+                }
             }
-        }
-        if let Some(error) = &report.error {
-            emitter.reject(&RejectedRecord {
-                file: &report.path,
-                sheet: None,
-                row: None,
-                reason: RejectReason::Undecodable.as_str(),
-                detail: error,
-                cells: 0,
-                content: "[]",
-            })?;
-        }
-        emitter.flush()?;
-        report.close();
-        report.duration_ms = started.elapsed().as_millis() as u64;
-        let mut products = emitter.products.map;
-        runs.add(&mut products)?;
-        *spare = products;
-        progress.file_done(&report);
-        reports.push(report);
-    }
+            let rank = (index << 12) | (entry as u32).min(4095);
+            entry += 1;
+            // A reader that panics on hostile input must not take the run down.
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                read_source(rank, &source, options.config, &mut report, &mut emitter)
+            }));
+            match outcome {
+                Ok(result) => result?,
+                Err(_) => {
+                    report.sheets.clear();
+                    report.other_sheets.clear();
+                    report.fail("the reader failed on this file's content; nothing of it was loaded\nhint: open and re-save it, or send it as CSV".into());
+                    emitter = Emitter::new(sink, runs, std::mem::take(spare));
+                }
+            }
+            if let Some(error) = &report.error {
+                emitter.reject(&RejectedRecord {
+                    file: &report.path,
+                    sheet: None,
+                    row: None,
+                    reason: RejectReason::Undecodable.as_str(),
+                    detail: error,
+                    cells: report.unread_cells,
+                    content: "[]",
+                })?;
+            }
+            emitter.flush()?;
+            report.close();
+            report.duration_ms = started.elapsed().as_millis() as u64;
+            let mut products = emitter.products.map;
+            runs.add(&mut products)?;
+            *spare = products;
+            progress.file_done(&report);
+            reports.push(report);
+            Ok(())
+        },
+    )?;
     Ok(reports)
 }
 
@@ -334,126 +453,225 @@ fn read_source(
     report: &mut FileReport,
     out: &mut Emitter<'_>,
 ) -> Result<(), SinkError> {
+    if let Some(archive) = source.archive {
+        report.kind = "archive";
+        report.format = archive.to_owned();
+        return Ok(());
+    }
     let bytes = match &source.content {
         Ok(bytes) => bytes,
         Err(error) => {
-            report.kind = "error";
             report.format = extension(&source.path);
-            report.error = Some(error.to_string());
+            report.fail(error.to_string());
             return Ok(());
         }
     };
     let (format, format_name) = Format::detect(&source.path, bytes);
     report.format = format_name.to_owned();
-    let overrides: Vec<_> = config.overrides_for(&source.path, None).collect();
+    if let Some(warning) = Format::mismatch(&source.path, format_name) {
+        report.warnings.push(warning);
+    }
     match format {
         Format::Empty => {
             report.kind = "empty";
             report.warnings.push("the file is empty".into());
         }
         Format::Media => report.kind = "media",
-        Format::Archive => report.kind = "archive",
-        Format::Text => {
-            let forced = overrides.iter().rev().find_map(|o| o.encoding.as_deref());
-            let forced_encoding = match forced {
-                Some(label) => match TextEncoding::from_label(label) {
-                    Some(encoding) => Some(encoding),
-                    None => {
-                        report.kind = "error";
-                        report.error = Some(format!(
-                            "cradle.toml names encoding `{label}` for this file, which is not known\nhint: use utf-8, utf-8-bom, utf-16le, utf-16be or windows-1252"
-                        ));
-                        return Ok(());
-                    }
-                },
-                None => None,
-            };
-            let (text, encoding) = match detect::decode(bytes, forced_encoding) {
-                Ok(decoded) => decoded,
-                Err(error) => {
-                    report.kind = "error";
-                    report.error = Some(format!(
-                        "{error}\nhint: if this is a text table in another encoding, set `encoding` for it in a [[file]] section of cradle.toml"
-                    ));
-                    return Ok(());
-                }
-            };
-            report.encoding = Some(encoding.as_str());
-            let delimiter = overrides
-                .iter()
-                .rev()
-                .find_map(|o| o.delimiter.as_deref())
-                .and_then(|d| {
-                    if d == "\\t" || d == "tab" {
-                        Some(b'\t')
-                    } else {
-                        d.bytes().next()
-                    }
-                })
-                .unwrap_or_else(|| detect::sniff_delimiter(&text));
-            report.delimiter = Some(if delimiter == b'\t' {
-                "\\t".to_owned()
-            } else {
-                (delimiter as char).to_string()
-            });
-            let context = TableContext {
-                file_index: rank,
-                sheet_index: 0,
-                path: &source.path,
-                sheet: None,
-                config,
-                overrides,
-            };
-            let mut blocks = TextBlocks::new(&text, delimiter);
-            let first = match blocks.next(table::lookahead_rows(&context), BLOCK_CELLS) {
-                Ok(first) => first.unwrap_or_else(TextGrid::empty),
-                Err(error) => {
-                    report.kind = "error";
-                    report.error = Some(format!("cannot split the text into records: {error}"));
-                    return Ok(());
-                }
-            };
-            let (table, broken) =
-                read_blocks(&context, first, || blocks.next(0, BLOCK_CELLS), out)?;
-            report.warnings.extend(table.warnings.iter().cloned());
-            report.sheets.push(table);
-            if let Some((error, line)) = broken {
-                report.error = Some(format!(
-                    "cannot split the text into records after line {line}: {error}; the records above it were loaded"
-                ));
-            }
-        }
+        Format::Archive => report.fail(format!(
+            "a {} archive: its files are not read\nhint: unpack it and deliver the files, or send them as a ZIP archive",
+            format_name.to_uppercase()
+        )),
+        Format::Text => read_text(rank, source, bytes, config, report, out)?,
         Format::Workbook => {
             report.encoding = Some("binary");
             if let Err(error) = workbook::check(bytes) {
-                report.kind = "error";
-                report.error = Some(format!(
+                report.fail(format!(
                     "{error}\nhint: ask the customer to export the workbook again"
                 ));
                 return Ok(());
             }
-            if matches!(format_name, "xlsx" | "xlsm") {
-                return read_xlsx(rank, source, config, report, out);
+            if matches!(format_name, "xlsx" | "xlsm") && !bytes.starts_with(&[0xD0, 0xCF]) {
+                return read_xlsx(rank, source, bytes, config, report, out);
             }
-            let mut workbook = match calamine::open_workbook_auto_from_rs(std::io::Cursor::new(
-                bytes.as_slice(),
-            )) {
-                Ok(workbook) => workbook,
-                Err(error) => {
-                    unopenable_workbook(report, &error);
-                    return Ok(());
-                }
+            read_calamine(rank, source, bytes, format_name, config, report, out)?;
+        }
+    }
+    Ok(())
+}
+
+/// Delimited text: decoded, split a block of records at a time.
+fn read_text(
+    rank: u32,
+    source: &Source,
+    bytes: &[u8],
+    config: &Config,
+    report: &mut FileReport,
+    out: &mut Emitter<'_>,
+) -> Result<(), SinkError> {
+    let overrides: Vec<_> = config.overrides_for(&source.path, None).collect();
+    let forced = overrides.iter().rev().find_map(|o| o.encoding.as_deref());
+    let forced_encoding = match forced {
+        Some(label) => match TextEncoding::from_label(label) {
+            Some(encoding) => Some(encoding),
+            None => {
+                report.fail(format!(
+                    "cradle.toml names encoding `{label}` for this file, which is not known\nhint: use a label of the WHATWG Encoding Standard (utf-8, utf-8-bom, utf-16le, utf-16be, windows-1252, windows-1250, iso-8859-15, shift_jis, gb18030, koi8-r, ...)"
+                ));
+                report.unread_cells = count_cells(
+                    &detect::decode_lossy(bytes, TextEncoding::Windows1252),
+                    &overrides,
+                );
+                return Ok(());
+            }
+        },
+        None => None,
+    };
+    let decoded = match detect::decode_text(bytes, forced_encoding) {
+        Ok(decoded) => decoded,
+        Err(error) => {
+            let binary = matches!(error, detect::DecodeError::Binary { .. });
+            let hint = match (forced, detect::decode_text(bytes, None)) {
+                (Some(label), Ok(fits)) => format!(
+                    "cradle.toml names encoding `{label}` for this file; the bytes fit {} (set `encoding = \"{}\"`, or remove the setting)",
+                    fits.encoding.as_str(),
+                    fits.encoding.as_str()
+                ),
+                _ => "if this is a text table in another encoding, set `encoding` for it in a [[file]] section of cradle.toml".to_owned(),
             };
-            let names = workbook.sheet_names();
-            for (sheet_index, name) in names.iter().enumerate() {
-                match workbook.worksheet_range(name) {
-                    Ok(range) => {
-                        let grid = SheetGrid::new(range);
-                        read_sheet(&grid, rank, sheet_index, name, source, config, report, out)?;
-                    }
-                    Err(error) => unreadable_sheet(report, name, &error),
-                }
+            report.fail(format!("{error}\nhint: {hint}"));
+            // What was lost, as far as it can be counted: undecodable text
+            // split as well as it goes. A binary file holds no cells.
+            if !binary {
+                let encoding = forced_encoding.unwrap_or(TextEncoding::Windows1252);
+                report.unread_cells =
+                    count_cells(&detect::decode_lossy(bytes, encoding), &overrides);
             }
+            return Ok(());
+        }
+    };
+    let text = decoded.text;
+    report.encoding = Some(decoded.encoding.as_str());
+    if let Some(reason) = decoded.unsure {
+        report.warnings.push(format!(
+            "{reason}: read as {}\nhint: if the text looks wrong, set `encoding = \"<label>\"` for `{}` in a [[file]] section of cradle.toml",
+            decoded.encoding.as_str(),
+            source.path
+        ));
+    }
+    let delimiter = delimiter_of(&text, &overrides);
+    report.delimiter = Some(if delimiter == b'\t' {
+        "\\t".to_owned()
+    } else {
+        (delimiter as char).to_string()
+    });
+    if let Some(first) = memchr::memchr(0, text.as_bytes()) {
+        let nul = bytecount_nul(text.as_bytes());
+        let line = 1 + grid::count_line_ends(&text.as_bytes()[..first]);
+        report.warnings.push(format!(
+            "{nul} NUL characters (byte 0) are in field values, the first on line {line}; they are kept as data"
+        ));
+    }
+    let context = TableContext {
+        file_index: rank,
+        sheet_index: 0,
+        path: &source.path,
+        sheet: None,
+        config,
+        overrides,
+    };
+    let mut blocks = TextBlocks::new(&text, delimiter);
+    let first = blocks
+        .next(table::lookahead_rows(&context), BLOCK_CELLS)
+        .unwrap_or_else(TextGrid::empty);
+    let (table, _) = read_blocks(
+        &context,
+        first,
+        || Ok::<_, std::convert::Infallible>(blocks.next(0, BLOCK_CELLS)),
+        out,
+    )?;
+    report.warnings.extend(table.warnings.iter().cloned());
+    report.sheets.push(table);
+    Ok(())
+}
+
+fn bytecount_nul(bytes: &[u8]) -> usize {
+    memchr::memchr_iter(0, bytes).count()
+}
+
+/// The delimiter `cradle.toml` names for the file, or the sniffed one.
+fn delimiter_of(text: &str, overrides: &[&cradle_core::config::FileOverride]) -> u8 {
+    overrides
+        .iter()
+        .rev()
+        .find_map(|o| o.delimiter.as_deref())
+        .and_then(|d| {
+            if d == "\\t" || d == "tab" {
+                Some(b'\t')
+            } else {
+                d.bytes().next()
+            }
+        })
+        .unwrap_or_else(|| detect::sniff_delimiter(text))
+}
+
+/// Non-empty fields of text that could not be read as a table.
+fn count_cells(text: &str, overrides: &[&cradle_core::config::FileOverride]) -> u64 {
+    let delimiter = delimiter_of(text, overrides);
+    let mut blocks = TextBlocks::new(text, delimiter);
+    let mut cells = 0u64;
+    while let Some(block) = blocks.next(0, BLOCK_CELLS) {
+        for row in block.first_row()..block.height() {
+            cells += block.overflow(row);
+            cells += (0..block.width(row))
+                .filter(|&column| block.cell(row, column).is_filled())
+                .count() as u64;
+        }
+    }
+    cells
+}
+
+/// XLS, XLSB and ODS through calamine, each sheet whole.
+#[allow(clippy::too_many_arguments)]
+fn read_calamine(
+    rank: u32,
+    source: &Source,
+    bytes: &[u8],
+    format_name: &str,
+    config: &Config,
+    report: &mut FileReport,
+    out: &mut Emitter<'_>,
+) -> Result<(), SinkError> {
+    let mut book = match workbook::open_calamine(format_name, bytes) {
+        Ok(book) => book,
+        Err(workbook::OpenError::PasswordProtected) => {
+            report.fail("the workbook is password-protected (encrypted): nothing of it can be read\nhint: ask the customer to send it without a password (in Excel: File > Info > Protect Workbook > Encrypt with Password, clear the password)".to_owned());
+            return Ok(());
+        }
+        Err(workbook::OpenError::Unreadable(error)) => {
+            unopenable_workbook(report, &error);
+            return Ok(());
+        }
+    };
+    let xls = matches!(book, calamine::Sheets::Xls(_));
+    for (sheet_index, (name, kind)) in workbook::calamine_sheets(&book).into_iter().enumerate() {
+        if kind != xlsx::SheetKind::Worksheet {
+            report.other_sheet(&name, kind);
+            continue;
+        }
+        match book.worksheet_range(&name) {
+            Ok(mut range) => {
+                if xls {
+                    let repaired = workbook::repair_utf16_cells(&mut range);
+                    if repaired > 0 {
+                        report.warnings.push(format!(
+                            "sheet `{name}`: {repaired} text cells held UTF-16 text stored as single bytes (a NUL between the letters); read as UTF-16"
+                        ));
+                    }
+                }
+                let grid = SheetGrid::new(range);
+                read_sheet(&grid, rank, sheet_index, &name, source, config, report, out)?;
+            }
+            Err(error) => unreadable_sheet(report, &name, &error),
         }
     }
     Ok(())
@@ -464,13 +682,11 @@ fn read_source(
 fn read_xlsx(
     rank: u32,
     source: &Source,
+    bytes: &[u8],
     config: &Config,
     report: &mut FileReport,
     out: &mut Emitter<'_>,
 ) -> Result<(), SinkError> {
-    let Ok(bytes) = &source.content else {
-        return Ok(());
-    };
     let book = match xlsx::Book::open(bytes) {
         Ok(book) => book,
         Err(error) => {
@@ -481,9 +697,7 @@ fn read_xlsx(
     for (sheet_index, sheet) in book.sheets.iter().enumerate() {
         let name = sheet.name.as_str();
         let Some(part) = &sheet.part else {
-            report.warnings.push(format!(
-                "sheet `{name}` is a chart or dialog sheet: it holds no cells"
-            ));
+            report.other_sheet(name, sheet.kind);
             continue;
         };
         let mut blocks = match book.blocks(part) {
@@ -591,10 +805,9 @@ fn sheet_context<'a>(
 }
 
 fn unopenable_workbook(report: &mut FileReport, error: &dyn std::fmt::Display) {
-    report.kind = "error";
-    report.error = Some(format!(
-        "cannot open the workbook: {error}\nhint: the file is damaged or not really {}; open and re-save it in a spreadsheet program",
-        report.format.to_uppercase()
+    let format = report.format.to_uppercase();
+    report.fail(format!(
+        "cannot open the workbook: {error}\nhint: the file is damaged or not really {format}; open and re-save it in a spreadsheet program"
     ));
 }
 

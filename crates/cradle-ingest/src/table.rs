@@ -2,7 +2,7 @@
 //! columns, then account for every record: loaded as attribute values or
 //! rejected with a reason.
 
-use crate::grid::{Cell, Grid, column_letter};
+use crate::grid::{Cell, Grid, MAX_COLUMNS, column_letter};
 use crate::output::{
     AttributeBatch, AttributeValue, BATCH_ROWS, RejectBatch, RejectedRecord, Sink, SinkError,
 };
@@ -214,6 +214,8 @@ struct Header {
     group_row: Option<usize>,
     key_column: usize,
     width: usize,
+    /// Header columns beyond [`MAX_COLUMNS`], not read as columns.
+    cut: usize,
     /// The name as a person reads it (`Elektrisch / Leistung [W]`).
     display: Vec<String>,
     /// The name without group, used for mapping (`Leistung [W]`).
@@ -325,7 +327,13 @@ impl<'c, 'a> TableReader<'c, 'a> {
         for row in 0..=header.row {
             read_row(grid, row, &mut row_cells);
             report.balance.header_cells +=
-                row_cells.iter().filter(|c| c.is_filled()).count() as u64;
+                row_cells.iter().filter(|c| c.is_filled()).count() as u64 + grid.overflow(row);
+        }
+        if header.cut > 0 {
+            report.warnings.push(format!(
+                "the header has {} more columns than the {MAX_COLUMNS} that are read (the most a spreadsheet holds); records with values beyond are rejected as too_many_fields",
+                header.cut
+            ));
         }
         report.balance.non_empty_cells = report.balance.header_cells;
         report.header_row = Some(grid.location(header.row));
@@ -408,7 +416,7 @@ impl<'c, 'a> TableReader<'c, 'a> {
         let Some(plan) = &self.plan else {
             for row in start..grid.height() {
                 read_row(grid, row, &mut row_cells);
-                if row_cells.iter().any(Cell::is_filled) {
+                if row_cells.iter().any(Cell::is_filled) || grid.overflow(row) > 0 {
                     reject(
                         context,
                         grid,
@@ -436,13 +444,14 @@ impl<'c, 'a> TableReader<'c, 'a> {
         let invalid_gtins = &mut self.invalid_gtins;
         for row in start..grid.height() {
             read_row(grid, row, &mut row_cells);
-            let filled = row_cells.iter().filter(|c| c.is_filled()).count() as u64;
+            let overflow = grid.overflow(row);
+            let filled = row_cells.iter().filter(|c| c.is_filled()).count() as u64 + overflow;
             if filled == 0 {
                 continue;
             }
             let reason = if row_cells.iter().any(|c| c.text_len() > MAX_CELL_BYTES) {
                 Some(RejectReason::CellTooLarge)
-            } else if row_cells.iter().skip(header.width).any(Cell::is_filled) {
+            } else if overflow > 0 || row_cells.iter().skip(header.width).any(Cell::is_filled) {
                 Some(RejectReason::TooManyFields)
             } else if filled == 1 && header.width >= 2 {
                 Some(RejectReason::NotArticleRow)
@@ -629,9 +638,10 @@ fn reject(
     balance: &mut Balance,
     out: &mut Emitter<'_>,
 ) -> Result<(), SinkError> {
-    let filled = cells.iter().filter(|c| c.is_filled()).count() as u64;
+    let overflow = grid.overflow(row);
+    let filled = cells.iter().filter(|c| c.is_filled()).count() as u64 + overflow;
     balance.reject(reason, filled);
-    let texts: Vec<String> = cells
+    let mut texts: Vec<String> = cells
         .iter()
         .map(|c| {
             let text = c.text();
@@ -650,6 +660,11 @@ fn reject(
             }
         })
         .collect();
+    if overflow > 0 {
+        texts.push(format!(
+            "… {overflow} more non-empty fields beyond column {MAX_COLUMNS} (kept in the raw file)"
+        ));
+    }
     let content = serde_json::to_string(&texts).unwrap_or_default();
     let location = grid.location(row);
     let detail = format!(
@@ -710,6 +725,7 @@ fn find_header(grid: &dyn Grid, context: &TableContext<'_>) -> Option<Header> {
         }
         let Some(key_column) = cells
             .iter()
+            .take(MAX_COLUMNS)
             .position(|c| c.is_text() && is_key_header(&c.text(), context))
         else {
             continue;
@@ -747,6 +763,10 @@ fn find_header(grid: &dyn Grid, context: &TableContext<'_>) -> Option<Header> {
             width = width.max(above.len());
         }
     }
+    // Columns cost memory each (names, profiles, mapping): at most as many
+    // as a spreadsheet holds, whatever the file says.
+    let cut = (width + grid.overflow(row) as usize).saturating_sub(MAX_COLUMNS);
+    let width = width.min(MAX_COLUMNS);
     let mut names = Vec::with_capacity(width);
     let mut display = Vec::with_capacity(width);
     for column in 0..width {
@@ -773,6 +793,7 @@ fn find_header(grid: &dyn Grid, context: &TableContext<'_>) -> Option<Header> {
         group_row,
         key_column,
         width,
+        cut,
         display,
         names,
     })

@@ -35,6 +35,9 @@ pub struct IngestRequest {
     pub workspace: Workspace,
     /// Default: `customer` in cradle.toml, else the workspace folder name.
     pub customer: Option<String>,
+    /// A file that cannot be read at all stops the run before anything is
+    /// published (else such files are listed and the run exits 4).
+    pub strict: bool,
 }
 
 /// The machine-readable report, `reports/ingest.json`.
@@ -58,6 +61,12 @@ pub struct IngestReport {
     pub changes: Changes,
     pub tables: BTreeMap<String, TableVersion>,
     pub files_with_errors: u64,
+    /// Files of which nothing could be read (the reason is in `files`);
+    /// when there are any, the run exits 4.
+    pub unreadable_files: Vec<String>,
+    /// Paths of the delivery passed over on purpose (hidden files, lock
+    /// files, links, devices), with the reason.
+    pub skipped: Vec<cradle_ingest::Skipped>,
     pub files: Vec<FileReport>,
     pub recovered: Vec<String>,
     pub started_at: String,
@@ -70,6 +79,21 @@ pub struct IngestReport {
     /// bounded (0 when everything fit in memory).
     pub scratch_runs: usize,
     pub cradle_version: &'static str,
+}
+
+impl IngestReport {
+    /// The process exit code the run stands for: 3 when the accounting
+    /// does not balance (a bug), else 4 when a file could not be read at
+    /// all, else 0.
+    pub fn exit_code(&self) -> u8 {
+        if !self.balance_ok {
+            3
+        } else if !self.unreadable_files.is_empty() {
+            4
+        } else {
+            0
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -170,16 +194,38 @@ pub fn ingest(request: &IngestRequest, progress: &dyn Progress) -> Result<Ingest
     let scratch = workspace.scratch_dir().join("ingest");
     let _ = std::fs::remove_dir_all(&scratch);
     let ingest_options = IngestOptions {
-        config: &config,
         raw_dir: Some(workspace.raw_dir()),
         scratch_dir: Some(scratch.clone()),
         budget: MemoryBudget::default(),
+        ..IngestOptions::new(&config)
     };
     let mut phases = Phases::start();
     let outcome = cradle_ingest::ingest(&request.paths, &ingest_options, &sink, progress);
     let _ = std::fs::remove_dir_all(&scratch);
     let outcome = outcome?;
     phases.end("read");
+    let unreadable_files: Vec<String> = outcome
+        .files
+        .iter()
+        .filter(|f| f.unreadable())
+        .map(|f| f.path.clone())
+        .collect();
+    if request.strict && !unreadable_files.is_empty() {
+        // The staged table files are removed as the writers drop.
+        let mut listed = String::new();
+        for file in outcome.files.iter().filter(|f| f.unreadable()) {
+            let reason = file.error.as_deref().unwrap_or_default();
+            listed.push_str(&format!(
+                "\n  {}: {}",
+                file.path,
+                reason.lines().next().unwrap_or_default()
+            ));
+        }
+        anyhow::bail!(
+            "{} files could not be read at all; nothing was published (--strict):{listed}\nhint: fix or remove these files, or run without --strict to publish the rest (exit code 4)",
+            unreadable_files.len()
+        );
+    }
 
     let attributes = sink.attributes.finish()?;
     let rejects = sink.rejects.finish()?;
@@ -248,6 +294,8 @@ pub fn ingest(request: &IngestRequest, progress: &dyn Progress) -> Result<Ingest
         changes,
         tables,
         files_with_errors: outcome.files.iter().filter(|f| f.error.is_some()).count() as u64,
+        unreadable_files,
+        skipped: outcome.skipped,
         files: outcome.files,
         recovered,
         started_at,
@@ -504,6 +552,27 @@ pub fn summary(report: &IngestReport, workspace: &std::path::Path) -> String {
             for line in error.lines() {
                 let _ = writeln!(out, "      error: {line}");
             }
+        }
+    }
+    if !report.skipped.is_empty() {
+        let _ = writeln!(out, "\n  {} paths skipped:", report.skipped.len());
+        for skipped in &report.skipped {
+            let _ = writeln!(
+                out,
+                "    {}: {}",
+                ellipsize(&skipped.path, 58),
+                skipped.reason
+            );
+        }
+    }
+    if !report.unreadable_files.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n  {} files could not be read at all (exit code 4; see the errors above):",
+            report.unreadable_files.len()
+        );
+        for path in &report.unreadable_files {
+            let _ = writeln!(out, "    {path}");
         }
     }
     let _ = writeln!(

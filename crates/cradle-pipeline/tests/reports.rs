@@ -34,6 +34,7 @@ fn the_ingest_summary_of_the_demo_delivery() {
         paths: vec![delivery],
         workspace: Workspace::new(dir.path().join("ws")),
         customer: Some("demo".into()),
+        strict: false,
     };
     let mut report = ingest(&request, &Quiet).expect("ingest");
     report.duration_ms = 1234;

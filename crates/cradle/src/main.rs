@@ -60,7 +60,8 @@ enum Command {
 }
 
 /// Exit codes: 0 success, 1 the run failed, 2 the command line was wrong
-/// (clap's own), 3 the run finished but the accounting did not balance.
+/// (clap's own), 3 the run finished but the accounting did not balance,
+/// 4 the run finished and published but a file could not be read at all.
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {

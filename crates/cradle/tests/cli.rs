@@ -22,6 +22,11 @@ fn help_texts() {
         "serve",
         "mcp",
         "api-key",
+        "validate",
+        "build",
+        "health",
+        "verify",
+        "deploy",
     ] {
         insta::assert_snapshot!(command, help(&[command, "--help"]));
     }

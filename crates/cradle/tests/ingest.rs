@@ -285,12 +285,14 @@ fn bad_inputs_are_named_and_the_rest_is_loaded() {
     let full = zip_bytes(&[("t.csv", b"ArtNr;X\nT-1;1\n".repeat(1000))]);
     std::fs::write(delivery.join("truncated.zip"), &full[..full.len() / 2]).unwrap();
 
-    let output = run_ok(&[
+    // Published, but files that could not be read at all: exit 4.
+    let output = run(&[
         "ingest",
         str_path(&delivery),
         "--workspace",
         str_path(&workspace),
     ]);
+    assert_eq!(output.status.code(), Some(4), "{output:?}");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let report = json(&workspace.join("reports/ingest.json"));
     let files = files_by_path(&report);
@@ -455,4 +457,96 @@ fn latest_delivery_record(lakehouse: &std::path::Path) -> Value {
         .collect();
     records.sort();
     json(records.last().expect("a published delivery"))
+}
+
+#[test]
+fn unreadable_files_exit_4_and_strict_publishes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let delivery = dir.path().join("delivery");
+    let workspace = dir.path().join("ws");
+    std::fs::create_dir_all(delivery.join(".svn")).unwrap();
+    std::fs::write(delivery.join(".svn/entries"), "x").unwrap();
+    std::fs::write(
+        delivery.join("good.csv"),
+        "ArtNr;Name\nS-1;Spot\nS-2;Panel\n",
+    )
+    .unwrap();
+    // A workbook under a text name: read once, as a workbook.
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.write(0, 0, "ArtNr").unwrap();
+    sheet.write(0, 1, "Farbe").unwrap();
+    sheet.write(1, 0, "S-3").unwrap();
+    sheet.write(1, 1, "weiß").unwrap();
+    std::fs::write(
+        delivery.join("export.csv"),
+        workbook.save_to_buffer().unwrap(),
+    )
+    .unwrap();
+    std::fs::write(delivery.join("broken.xlsx"), b"PK\x03\x04 not a workbook").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(delivery.join("good.csv"), delivery.join("link.csv")).unwrap();
+
+    // --strict: nothing published, the file named, exit 1.
+    let output = run(&[
+        "ingest",
+        str_path(&delivery),
+        "--workspace",
+        str_path(&workspace),
+        "--strict",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("broken.xlsx") && stderr.contains("--strict") && stderr.contains("hint:"),
+        "{stderr}"
+    );
+    assert!(!workspace.join("lakehouse/_cradle/deliveries").exists());
+    assert!(!workspace.join("reports/ingest.json").exists());
+
+    // Without it: published, exit 4, the file listed.
+    let output = run(&[
+        "ingest",
+        str_path(&delivery),
+        "--workspace",
+        str_path(&workspace),
+    ]);
+    assert_eq!(output.status.code(), Some(4), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("could not be read at all"), "{stdout}");
+    let report = json(&workspace.join("reports/ingest.json"));
+    assert_eq!(
+        report["unreadable_files"],
+        serde_json::json!(["broken.xlsx"])
+    );
+    let files = files_by_path(&report);
+    assert_eq!(
+        files.keys().collect::<Vec<_>>(),
+        ["broken.xlsx", "export.csv", "good.csv"],
+        "an XLSX named .csv is one file, not an archive"
+    );
+    assert_eq!(files["export.csv"]["format"], "xlsx");
+    assert_eq!(files["export.csv"]["loaded_rows"], 1);
+    assert_eq!(report["products"], 3);
+    assert_eq!(report["balance_ok"], true);
+    let skipped: Vec<String> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["path"].as_str().unwrap().to_owned())
+        .collect();
+    let mut expected = vec![".svn"];
+    if cfg!(unix) {
+        expected.push("link.csv");
+    }
+    assert_eq!(skipped, expected);
+    assert!(
+        stdout.contains("paths skipped") && stdout.contains("symbolic link") || !cfg!(unix),
+        "{stdout}"
+    );
+    let tables = read_with_deltalake(&workspace.join("lakehouse"), &[("rejects", None)]);
+    assert_eq!(
+        tables["rejects"]["rows"].as_u64().unwrap(),
+        report["rejected_rows"].as_u64().unwrap() + report["files_with_errors"].as_u64().unwrap()
+    );
 }

@@ -43,6 +43,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         paths: vec![delivery.clone()],
         workspace: ws.clone(),
         customer: Some("demo".to_owned()),
+        strict: false,
     };
     let progress = crate::progress::IngestProgress::new(false);
     let report = cradle_pipeline::ingest::ingest(&request, &progress);

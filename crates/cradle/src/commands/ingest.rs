@@ -23,6 +23,10 @@ pub struct Args {
     /// No progress output; the summary is still printed.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Publish nothing (exit 1) when any file could not be read at all;
+    /// without it such files are listed and the run exits 4.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -30,15 +34,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
         paths: args.paths,
         workspace: Workspace::new(&args.workspace),
         customer: args.customer,
+        strict: args.strict,
     };
     let progress = IngestProgress::new(args.quiet);
     let report = ingest(&request, &progress);
     progress.finish();
     let report = report?;
     print!("{}", summary(&report, &args.workspace));
-    Ok(if report.balance_ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(3)
-    })
+    Ok(ExitCode::from(report.exit_code()))
 }

@@ -50,6 +50,9 @@ pub enum AppError {
     /// The route exists but not with this method.
     #[error("{message}")]
     MethodNotAllowed { message: String },
+    /// The client did not send its request in time.
+    #[error("{message}")]
+    RequestTimeout { message: String },
     /// The request or its answer is larger than allowed.
     #[error("{message}")]
     TooLarge { code: &'static str, message: String },
@@ -109,6 +112,7 @@ impl AppError {
             | AppError::Busy { code, .. } => code,
             AppError::Unauthorized { .. } => "unauthorized",
             AppError::MethodNotAllowed { .. } => "method_not_allowed",
+            AppError::RequestTimeout { .. } => "body_timeout",
             AppError::TooManyRequests { .. } => "rate_limited",
             AppError::NotReady => "not_ready",
             AppError::Internal { .. } => "internal",
@@ -121,6 +125,7 @@ impl AppError {
             AppError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,

@@ -34,6 +34,7 @@ mod ops;
 mod params;
 mod products;
 mod request;
+pub use request::{BODY_READ_TIMEOUT, MAX_BODY_BYTES};
 pub mod routes;
 pub mod search;
 mod sql;
@@ -256,6 +257,10 @@ pub fn router_with(state: AppState, extra: Router) -> Router {
         .merge(extra)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(request::read_body))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            request::MAX_BODY_BYTES,
+        ))
         .layer(from_fn_with_state(state, request::observe))
 }
 

@@ -827,3 +827,45 @@ async fn long_sql_does_not_starve_product_pages() {
         StatusCode::OK
     );
 }
+
+/// A body that never arrives (the head was sent, the body is "coming").
+struct SilentBody;
+
+impl axum::body::HttpBody for SilentBody {
+    type Data = axum::body::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        std::task::Poll::Pending
+    }
+}
+
+/// A client that sends a request's head and then trickles (here: never
+/// sends) its body is answered 408 when the body deadline passes, before
+/// any handler or key check holds anything for it; an oversized body is 413.
+#[tokio::test]
+async fn slow_and_oversized_bodies_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = router(state_without_data(&dir).await);
+    let started = Instant::now();
+    let request = Request::post("/api/sql")
+        .header(header::CONTENT_LENGTH, "100")
+        .body(Body::new(SilentBody))
+        .expect("request");
+    let response = app.clone().oneshot(request).await.expect("response");
+    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+    assert_eq!(json_body(response).await["error"]["code"], "body_timeout");
+    assert!(started.elapsed() >= cradle_console::BODY_READ_TIMEOUT);
+
+    let huge = vec![b' '; cradle_console::MAX_BODY_BYTES + 1];
+    let request = Request::post("/api/sql")
+        .header(header::CONTENT_LENGTH, huge.len().to_string())
+        .body(Body::from(huge))
+        .expect("request");
+    let response = app.oneshot(request).await.expect("response");
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(json_body(response).await["error"]["code"], "body_too_large");
+}

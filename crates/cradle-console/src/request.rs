@@ -82,20 +82,6 @@ pub(crate) async fn observe(
     response
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn accepts_only_sane_request_ids() {
-        assert!(acceptable("abc-123_x.y:z"));
-        assert!(!acceptable(""));
-        assert!(!acceptable("a b"));
-        assert!(!acceptable("a\u{e4}"));
-        assert!(!acceptable(&"a".repeat(129)));
-    }
-}
-
 /// How long a client may take to send a request's body once its head has
 /// arrived (the head itself is bounded by the listener's header timeout).
 pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -153,4 +139,18 @@ pub(crate) async fn read_body(
     Ok(next
         .run(Request::from_parts(parts, axum::body::Body::from(bytes)))
         .await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_only_sane_request_ids() {
+        assert!(acceptable("abc-123_x.y:z"));
+        assert!(!acceptable(""));
+        assert!(!acceptable("a b"));
+        assert!(!acceptable("a\u{e4}"));
+        assert!(!acceptable(&"a".repeat(129)));
+    }
 }

@@ -84,7 +84,7 @@ curl -sf "http://127.0.0.1:$PORT/ready" >/dev/null || { cat "$WORK/serve.log" >&
 
 # Article numbers and search words from the data itself.
 curl -sf -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT/api/products?limit=100" \
-    | python3 -c 'import json,sys; print("\n".join(p["article_no"] for p in json.load(sys.stdin)["products"]))' >"$WORK/articles.txt"
+    | python3 -c 'import json,sys; print("\n".join(p["article_no"] for p in json.load(sys.stdin)["items"]))' >"$WORK/articles.txt"
 cat >"$WORK/mixed.lua" <<LUA
 -- One request in ten is SQL, three are product pages, six are searches.
 local key = "$KEY"
@@ -93,11 +93,11 @@ for line in io.lines("$WORK/articles.txt") do articles[#articles + 1] = line end
 local words = {"leuchte", "einbauleuchte", "LED", "downlight", "strahler", "4000K", "IP65", "panel", "schiene", "dimmbar"}
 local sql = {
   '{"query":"SELECT count(*) FROM products"}',
-  '{"query":"SELECT article_no, name FROM products ORDER BY article_no LIMIT 20"}',
+  '{"query":"SELECT article_no, name_de FROM products ORDER BY article_no LIMIT 20"}',
   '{"query":"SELECT family, count(*) FROM products GROUP BY family"}',
 }
 local n = 0
-local counts = {}
+counts = {}
 function request()
   n = n + 1
   local headers = {["Authorization"] = "Bearer " .. key}
@@ -141,6 +141,7 @@ rss_mib() { awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$SERVER_PID/status
     echo "# bench/load.sh $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
     echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (wrk and the server share them)"
+    echo "cradle: $CRADLE_BIN"
     echo "workspace: $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["products"], "products")' "$WS/reports/ingest.json")"
     echo "wrk: $THREADS threads, $CONNECTIONS connections"
     echo "rss_mib_ready: $(rss_mib)"

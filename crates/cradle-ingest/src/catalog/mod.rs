@@ -573,13 +573,16 @@ impl CatalogOut<'_, '_, '_> {
             sheet: 0,
             row: record.line,
         };
-        let placed = 1 + record.header_cells + record.rows.len() as u64;
+        // The cells are counted from the tree, their places from the
+        // interpretation: a cell placed twice or not at all breaks the
+        // balance instead of passing unseen.
         let balance = &mut self.table.balance;
+        balance.rows += 1;
+        balance.loaded_rows += 1;
+        balance.key_cells += 1;
         balance.header_cells += record.header_cells;
-        balance.non_empty_cells += record.header_cells;
-        balance.load(record.rows.len() as u64);
-        // A cell the interpretation did not place shows as a broken balance.
-        balance.non_empty_cells += record.cells - placed.min(record.cells);
+        balance.data_points += record.rows.len() as u64;
+        balance.non_empty_cells += record.cells;
         // Typed values first: the product's state borrows the emitter
         // while it is updated, the rows are written after.
         let mut prepared = Vec::with_capacity(record.rows.len());

@@ -9,6 +9,8 @@
 #   CRADLE_BIN         use this cradle binary instead of building one
 #   CARGO_TARGET_DIR   where cargo builds (default <repo>/target)
 #   CARGO_PROFILE      profile for cradle and the generator (default release)
+#   TRADE_GENERATOR    use this build of the trade_delivery example instead
+#                      of building one
 #   TMPDIR             where the delivery is generated (deleted afterwards)
 #
 # The catalogue is streamed a product at a time, so its peak RSS should not
@@ -23,17 +25,25 @@ PROFILE=${CARGO_PROFILE:-release}
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 PROFILE_DIR=$([[ "$PROFILE" == dev ]] && echo debug || echo "$PROFILE")
 
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cradle-bmecat-bench.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
 if [[ -z "${CRADLE_BIN:-}" ]]; then
     echo "==> building cradle ($PROFILE) in $CARGO_TARGET_DIR"
     (cd "$ROOT" && cargo build --profile "$PROFILE" -p cradle)
-    CRADLE_BIN="$CARGO_TARGET_DIR/$PROFILE_DIR/cradle"
+    # A shared target directory may be rebuilt from another checkout while
+    # the generator builds: keep this build's binary.
+    cp "$CARGO_TARGET_DIR/$PROFILE_DIR/cradle" "$WORK/cradle"
+    CRADLE_BIN="$WORK/cradle"
 fi
-echo "==> building the generator ($PROFILE)"
-(cd "$ROOT" && cargo build --profile "$PROFILE" -p cradle-ingest --example trade_delivery)
-GENERATOR="$CARGO_TARGET_DIR/$PROFILE_DIR/examples/trade_delivery"
+if [[ -n "${TRADE_GENERATOR:-}" ]]; then
+    GENERATOR=$TRADE_GENERATOR
+else
+    echo "==> building the generator ($PROFILE)"
+    (cd "$ROOT" && cargo build --profile "$PROFILE" -p cradle-ingest --example trade_delivery)
+    cp "$CARGO_TARGET_DIR/$PROFILE_DIR/examples/trade_delivery" "$WORK/trade_delivery"
+    GENERATOR="$WORK/trade_delivery"
+fi
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/cradle-bmecat-bench.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
 echo "==> generating $PRODUCTS products into $WORK"
 "$GENERATOR" "$PRODUCTS" "$WORK/delivery"
 
@@ -52,6 +62,11 @@ measure() { # name folder
     bytes=$(du -sb "$folder" | cut -f1)
     printf '%-8s %12s %10.1f s %10.1f MiB peak RSS\n' "$name" "$(numfmt --to=iec "$bytes")" \
         "$(echo "$end - $start" | bc)" "$(echo "$rss_kb / 1024" | bc -l)"
+    # The catalogue must have been read as one, not as text.
+    if [[ $name == bmecat ]] && ! grep -q '"format": *"bmecat"' "$WORK/ws-$name/reports/ingest.json"; then
+        echo "error: $CRADLE_BIN did not read the catalogue as BMEcat (a build without catalogue support?)" >&2
+        exit 1
+    fi
     rm -rf "$WORK/ws-$name"
 }
 

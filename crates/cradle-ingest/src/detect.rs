@@ -20,6 +20,8 @@ pub enum Format {
     Archive,
     /// A picture or document that is not a table (kept, not read as rows).
     Media,
+    /// A product catalogue in an exchange format (BMEcat, ETIM xChange).
+    Catalog(crate::catalog::CatalogFormat),
     Empty,
 }
 
@@ -72,6 +74,10 @@ impl Format {
         }
         if let Some(media) = MediaType::from_magic(bytes) {
             return (Format::Media, media.name());
+        }
+        if let Some(catalog) = crate::catalog::CatalogFormat::sniff(&bytes[..bytes.len().min(8192)])
+        {
+            return (Format::Catalog(catalog), catalog.name());
         }
         match extension(name).as_str() {
             "svg" => (Format::Media, MediaType::Svg.name()),

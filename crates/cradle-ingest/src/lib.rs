@@ -7,6 +7,7 @@
 //! workspace layout beyond the folder it is told to keep raw files in; it
 //! hands finished batches to a [`Sink`] and returns reports.
 
+pub mod catalog;
 pub mod detect;
 pub mod grid;
 pub mod output;
@@ -110,6 +111,10 @@ pub struct FileReport {
     pub error: Option<String>,
     pub warnings: Vec<String>,
     pub duration_ms: u64,
+    /// A BMEcat or ETIM xChange catalogue: version, records, feature
+    /// values, header cells and media references.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<catalog::CatalogReport>,
 }
 
 /// A sheet of a workbook that is not a worksheet.
@@ -144,6 +149,7 @@ impl FileReport {
             error: None,
             warnings: Vec::new(),
             duration_ms: 0,
+            catalog: None,
         }
     }
 
@@ -256,6 +262,7 @@ pub fn ingest(
                 .join(", "),
         });
     }
+    let delivered = delivered_names(&found);
     let sizes: Vec<u64> = found
         .iter()
         .map(|(_, path)| std::fs::metadata(path).map_or(0, |m| m.len()))
@@ -289,6 +296,7 @@ pub fn ingest(
                         path,
                     };
                     let shared = Shared {
+                        delivered: &delivered,
                         options,
                         sink,
                         runs: &runs,
@@ -355,6 +363,9 @@ struct File<'a> {
 
 /// What every file of one ingest shares.
 struct Shared<'a> {
+    /// Lower-cased file names of the delivery (and of its ZIP archives'
+    /// entries), for the media references of catalogues.
+    delivered: &'a std::collections::HashSet<String>,
     options: &'a IngestOptions<'a>,
     sink: &'a dyn Sink,
     runs: &'a Runs,
@@ -369,6 +380,7 @@ fn ingest_file(
     skipped: &mut Vec<Skipped>,
 ) -> Result<Vec<FileReport>, SinkError> {
     let Shared {
+        delivered,
         options,
         sink,
         runs,
@@ -410,7 +422,14 @@ fn ingest_file(
             entry += 1;
             // A reader that panics on hostile input must not take the run down.
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                read_source(rank, &source, options.config, &mut report, &mut emitter)
+                read_source(
+                    rank,
+                    &source,
+                    options.config,
+                    delivered,
+                    &mut report,
+                    &mut emitter,
+                )
             }));
             match outcome {
                 Ok(result) => result?,
@@ -450,6 +469,7 @@ fn read_source(
     rank: u32,
     source: &Source,
     config: &Config,
+    delivered: &std::collections::HashSet<String>,
     report: &mut FileReport,
     out: &mut Emitter<'_>,
 ) -> Result<(), SinkError> {
@@ -457,6 +477,19 @@ fn read_source(
         report.kind = "archive";
         report.format = archive.to_owned();
         return Ok(());
+    }
+    if let (Some(kind), Some(path)) = (source.catalog, &source.file) {
+        report.format = kind.name().to_owned();
+        if let Some(warning) = Format::mismatch(&source.path, kind.name()) {
+            report.warnings.push(warning);
+        }
+        return match std::fs::File::open(path) {
+            Ok(file) => read_catalog(rank, source, kind, file, delivered, report, out),
+            Err(error) => {
+                report.fail(format!("cannot read the file: {error}"));
+                Ok(())
+            }
+        };
     }
     let bytes = match &source.content {
         Ok(bytes) => bytes,
@@ -482,6 +515,9 @@ fn read_source(
             format_name.to_uppercase()
         )),
         Format::Text => read_text(rank, source, bytes, config, report, out)?,
+        Format::Catalog(kind) => {
+            read_catalog(rank, source, kind, &bytes[..], delivered, report, out)?
+        }
         Format::Workbook => {
             report.encoding = Some("binary");
             if let Err(error) = workbook::check(bytes) {
@@ -497,6 +533,100 @@ fn read_source(
         }
     }
     Ok(())
+}
+
+/// A BMEcat or ETIM xChange catalogue, streamed a record at a time (see
+/// [`catalog`]).
+fn read_catalog<R: std::io::Read>(
+    rank: u32,
+    source: &Source,
+    kind: catalog::CatalogFormat,
+    input: R,
+    delivered: &std::collections::HashSet<String>,
+    report: &mut FileReport,
+    out: &mut Emitter<'_>,
+) -> Result<(), SinkError> {
+    out.products.begin_table();
+    let key = match kind {
+        catalog::CatalogFormat::Bmecat => "SUPPLIER_PID",
+        catalog::CatalogFormat::Xchange => "SupplierItemNumber",
+    };
+    let mut reading = catalog::CatalogOut {
+        path: &source.path,
+        rank,
+        out,
+        table: catalog::table_report(key),
+        catalog: catalog::CatalogReport::default(),
+        delivered,
+        invalid_gtins: 0,
+    };
+    let result = match kind {
+        catalog::CatalogFormat::Bmecat => catalog::bmecat::read(input, &mut reading)?,
+        catalog::CatalogFormat::Xchange => catalog::xchange::read(input, &mut reading)?,
+    };
+    let (mut table, found) = reading.finish();
+    report.encoding = Some("utf-8");
+    if let Err(error) = result {
+        let (language, exporter) = match kind {
+            catalog::CatalogFormat::Bmecat => ("XML", "BMEcat"),
+            catalog::CatalogFormat::Xchange => ("JSON", "ETIM xChange"),
+        };
+        if error.refused {
+            report.fail(format!("{} (line {})", error.message, error.line));
+        } else {
+            let at = if error.byte > 0 {
+                format!("line {}, byte {}", error.line, error.byte)
+            } else {
+                format!("line {}", error.line)
+            };
+            let message = format!(
+                "{} ({at}); the {} records before it were loaded, the {} cells read of the broken one are rejected, and nothing after it could be read\nhint: the {language} is damaged or cut short; ask for the {exporter} export again",
+                error.message,
+                table.balance.loaded_rows + table.balance.rejected_rows,
+                error.unread_cells
+            );
+            table.warnings.push(message.clone());
+            report.unread_cells += error.unread_cells;
+            report.error = Some(message);
+        }
+    }
+    report.warnings.extend(table.warnings.iter().cloned());
+    if table.balance.non_empty_cells > 0 || table.balance.rows > 0 || report.error.is_none() {
+        report.sheets.push(table);
+    }
+    report.catalog = Some(found);
+    Ok(())
+}
+
+/// Lower-cased file names of the delivery and of the entries of its ZIP
+/// archives (their directories only are read).
+fn delivered_names(found: &[(String, PathBuf)]) -> std::collections::HashSet<String> {
+    let last = |name: &str| {
+        name.rsplit(['/', '\\'])
+            .next()
+            .unwrap_or(name)
+            .to_lowercase()
+    };
+    let mut names = std::collections::HashSet::new();
+    for (relative, path) in found {
+        names.insert(last(relative));
+        let is_zip = std::fs::File::open(path).ok().is_some_and(|mut file| {
+            let mut head = [0u8; 4];
+            std::io::Read::read_exact(&mut file, &mut head).is_ok() && detect::is_zip(&head)
+        });
+        if is_zip
+            && let Ok(archive) = std::fs::File::open(path).map(zip::ZipArchive::new)
+            && let Ok(archive) = archive
+        {
+            names.extend(
+                archive
+                    .file_names()
+                    .filter_map(Result::ok)
+                    .map(|name| last(&name)),
+            );
+        }
+    }
+    names
 }
 
 /// Delimited text: decoded, split a block of records at a time.

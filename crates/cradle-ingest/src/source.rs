@@ -131,8 +131,11 @@ pub struct Source {
     /// `zip` or `gz` when this is an archive whose entries follow.
     pub archive: Option<&'static str>,
     /// Where the bytes are on disk, for an archive (its raw copy is made
-    /// from there).
+    /// from there) and for a streamed catalogue.
     pub file: Option<PathBuf>,
+    /// A BMEcat or ETIM xChange catalogue: `content` is empty and the
+    /// reader streams `file` (a catalogue can be larger than memory).
+    pub catalog: Option<crate::catalog::CatalogFormat>,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -182,6 +185,7 @@ impl Source {
             bytes,
             archive: None,
             file: None,
+            catalog: None,
         }
     }
 
@@ -370,6 +374,8 @@ enum Opened {
     /// A ZIP that does not open: the error, and whether it is an archive
     /// by its name (a damaged workbook is reported by the workbook reader).
     BrokenZip(String, bool),
+    /// A BMEcat or ETIM xChange catalogue, streamed from the file.
+    Catalog(crate::catalog::CatalogFormat),
     Other,
 }
 
@@ -390,7 +396,28 @@ impl Walker<'_, '_> {
                 return each(Source::failed(relative, SourceError::Io(error.to_string())));
             }
         };
+        if let Opened::Catalog(kind) = opened {
+            let (sha256, bytes) = match known {
+                Some(known) => known,
+                None => match hash_file(path) {
+                    Ok(known) => known,
+                    Err(error) => {
+                        return each(Source::failed(relative, SourceError::Io(error.to_string())));
+                    }
+                },
+            };
+            return each(Source {
+                path: relative,
+                content: Ok(Vec::new()),
+                sha256,
+                bytes,
+                archive: None,
+                file: Some(path.to_path_buf()),
+                catalog: Some(kind),
+            });
+        }
         let archive = match &opened {
+            Opened::Catalog(_) => unreachable!("handled above"),
             Opened::Zip(_) | Opened::BrokenZip(_, true) => "zip",
             Opened::Gzip => "gz",
             Opened::BrokenZip(_, false) | Opened::Other => {
@@ -424,6 +451,7 @@ impl Walker<'_, '_> {
             bytes,
             archive: Some(archive),
             file: Some(path.to_path_buf()),
+            catalog: None,
         })?;
         match opened {
             Opened::Zip(archive) => self.zip_entries(&relative, archive, depth, each),
@@ -432,7 +460,7 @@ impl Walker<'_, '_> {
                 format!("{relative}/"),
                 SourceError::BrokenArchive(error),
             )),
-            Opened::Other => Ok(()),
+            Opened::Other | Opened::Catalog(_) => Ok(()),
         }
     }
 
@@ -698,7 +726,9 @@ fn exhausted(prefix: &str, limit: String, unread: u64) -> Source {
 /// (its part names say whether it is a workbook or an archive).
 fn open(relative: &str, path: &Path) -> std::io::Result<Opened> {
     let mut file = std::fs::File::open(path)?;
-    let mut head = [0u8; 4];
+    // Enough to see past an XML declaration, comments and a DOCTYPE to
+    // the root element, or to a JSON catalogue's first fields.
+    let mut head = vec![0u8; 8 * 1024];
     let mut filled = 0;
     while filled < head.len() {
         match file.read(&mut head[filled..])? {
@@ -722,6 +752,9 @@ fn open(relative: &str, path: &Path) -> std::io::Result<Opened> {
     }
     if detect::is_gzip(head) {
         return Ok(Opened::Gzip);
+    }
+    if let Some(kind) = crate::catalog::CatalogFormat::sniff(head) {
+        return Ok(Opened::Catalog(kind));
     }
     Ok(Opened::Other)
 }

@@ -130,6 +130,20 @@ impl<'s> Emitter<'s> {
         Ok(())
     }
 
+    /// Adds one attribute row, handing a full batch to the sink.
+    pub(crate) fn attribute(&mut self, value: &AttributeValue<'_>) -> Result<(), SinkError> {
+        self.attributes.push(value);
+        if self.attributes.len() >= BATCH_ROWS {
+            self.sink.attributes(self.attributes.finish())?;
+        }
+        Ok(())
+    }
+
+    /// Where product state goes when it outgrows the memory budget.
+    pub(crate) fn runs(&self) -> &'s Runs {
+        self.runs
+    }
+
     /// Hands over what is left; the products stay for the caller to merge.
     pub fn flush(&mut self) -> Result<(), SinkError> {
         if !self.attributes.is_empty() {
@@ -157,14 +171,14 @@ pub struct FileProducts {
 }
 
 impl FileProducts {
-    fn begin_table(&mut self) {
+    pub(crate) fn begin_table(&mut self) {
         self.table += 1;
         self.spilled.clear();
     }
 
     /// The state of `key` (created when new), whether the current table
     /// touches it for the first time, and the estimated bytes added.
-    fn touch(&mut self, key: &str) -> (&mut ProductState, bool, usize) {
+    pub(crate) fn touch(&mut self, key: &str) -> (&mut ProductState, bool, usize) {
         let table = self.table;
         match self.map.entry_ref(key) {
             // Present with an older mark: no run was cut in this table
@@ -185,7 +199,7 @@ impl FileProducts {
 
     /// Counts product state just added; past the file's budget, what is
     /// held leaves memory as a sorted run.
-    fn grew(&mut self, bytes: usize, runs: &Runs) -> Result<(), SinkError> {
+    pub(crate) fn grew(&mut self, bytes: usize, runs: &Runs) -> Result<(), SinkError> {
         self.bytes += bytes;
         if self.bytes > runs.budget().products_per_file {
             self.spill(runs)?;
@@ -1016,7 +1030,7 @@ fn map_columns(
 /// What makes two values the same for conflict detection: the number and
 /// unit (`12,5 W` equals `12.5 W`), the day, or the text without case and
 /// surrounding space. Hashed without building a string.
-fn value_hash(typed: &value::Typed<'_>, unit: Option<&str>, original: &str) -> u64 {
+pub(crate) fn value_hash(typed: &value::Typed<'_>, unit: Option<&str>, original: &str) -> u64 {
     const PRIME: u64 = 0x0100_0000_01b3;
     let mut hash = 0xcbf2_9ce4_8422_2325u64;
     let mut feed = |bytes: &[u8]| {

@@ -1,0 +1,3 @@
+//! Fixtures the integration tests of this crate generate.
+
+pub mod trade;

@@ -13,6 +13,8 @@
 //! <WS>/index/catalog.db     read-only SQLite catalog (built by `cradle index`)
 //! <WS>/index/vectors.idx    ANN index of the chunk embeddings (built by `cradle enrich`)
 //! <WS>/index/model.json     which model made the vectors, and where it is
+//! <WS>/run/<step>.json      what each step of `cradle run` consumed and produced
+//! <WS>/reports/run.json     the last `cradle run` (and runs.jsonl: one line per run)
 //! <WS>/state/               mutable state of the server
 //! <WS>/tmp/                 working files of a running command (a large ingest's product state)
 //! ```
@@ -208,6 +210,11 @@ impl Workspace {
     /// `ModelLocation`).
     pub fn model_file(&self) -> PathBuf {
         self.index_dir().join("model.json")
+    }
+
+    /// `cradle run`'s record of each step (what it consumed and produced).
+    pub fn run_dir(&self) -> PathBuf {
+        self.root.join("run")
     }
 
     pub fn state_dir(&self) -> PathBuf {

@@ -16,7 +16,8 @@
 //! <WS>/run/<step>.json      what each step of `cradle run` consumed and produced
 //! <WS>/reports/run.json     the last `cradle run` (and runs.jsonl: one line per run)
 //! <WS>/state/               mutable state of the server
-//! <WS>/tmp/                 working files of a running command (a large ingest's product state)
+//! <WS>/tmp/                 working files of a running command (a large ingest's product state;
+//!                           enrich's vectors until they are published, tmp/enrich/vectors.bin)
 //! ```
 //!
 //! The same layout holds for the data folder of an image: the server is
@@ -221,7 +222,9 @@ impl Workspace {
         self.root.join("state")
     }
 
-    /// Working files of a running command; nothing in it outlives the run.
+    /// Working files of a running command; nothing in it outlives the run,
+    /// except vectors an enrich computed and could not yet publish
+    /// (`tmp/enrich/vectors.bin`), which the next enrich takes up.
     pub fn scratch_dir(&self) -> PathBuf {
         self.root.join("tmp")
     }

@@ -88,7 +88,7 @@ fn a_step_runs_again_exactly_when_what_it_consumed_or_produced_changed() {
 
     // Every run is a line of the history.
     let history = std::fs::read_to_string(ws.join("reports/runs.jsonl")).unwrap();
-    assert_eq!(history.lines().count(), 11);
+    assert_eq!(history.lines().count(), 10);
     for line in history.lines() {
         let record: cradle_run::RunRecord = serde_json::from_str(line).unwrap();
         assert_eq!(record.customer, "acme");

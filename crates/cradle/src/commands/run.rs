@@ -27,16 +27,16 @@ pub struct Args {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// The last step to run: ingest, enrich, index, validate, build, deploy, verify or connect.
-    #[arg(long, value_parser = parse_step)]
+    #[arg(long, value_name = "STEP", value_parser = parse_step)]
     pub until: Option<Step>,
     /// Run this step and every one after it even if nothing changed.
-    #[arg(long, value_parser = parse_step)]
+    #[arg(long, value_name = "STEP", value_parser = parse_step)]
     pub from: Option<Step>,
     /// The central control plane to connect the deployment to.
-    #[arg(long, requires = "token")]
+    #[arg(long, value_name = "URL", requires = "token")]
     pub central: Option<String>,
     /// The token the central issued for this customer.
-    #[arg(long, requires = "central")]
+    #[arg(long, value_name = "T", requires = "central")]
     pub token: Option<String>,
     /// Write every event as a line of JSON to FILE, or to stdout with `-`.
     #[arg(long, value_name = "FILE|-")]

@@ -47,6 +47,15 @@ pub fn is_transient(error: &anyhow::Error) -> bool {
                 _ => false,
             };
         }
+        if let Some(error) = cause.downcast_ref::<cradle_embed::EmbedError>() {
+            return match error {
+                cradle_embed::EmbedError::RemoteConnection { .. } => true,
+                cradle_embed::EmbedError::RemoteStatus { status, .. } => {
+                    *status == 429 || (500..=599).contains(status)
+                }
+                _ => false,
+            };
+        }
         if let Some(error) = cause.downcast_ref::<cradle_deploy::DeployError>() {
             return error.transient;
         }
@@ -82,6 +91,12 @@ mod tests {
             .context("enriching")
         };
         assert!(is_transient(&status(503)));
+        let refused = anyhow::Error::new(cradle_embed::EmbedError::RemoteConnection {
+            url: "http://x/v1/embeddings".into(),
+            attempts: 6,
+            source: "connection refused".into(),
+        });
+        assert!(is_transient(&refused));
         assert!(is_transient(&status(429)));
         assert!(!is_transient(&status(401)));
         assert!(!is_transient(&anyhow::anyhow!("the model is missing")));

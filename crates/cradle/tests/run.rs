@@ -178,9 +178,10 @@ fn a_run_until_index_skips_everything_the_second_time_and_reuses_vectors_after_a
     assert_eq!(history(&ws).len(), 2);
     assert_eq!(events(&events_file).last().unwrap()["record"], again);
 
-    // A changed delivery: the marketing texts are gone. Ingest runs again,
+    // A changed delivery: the technical data of the components is gone
+    // (their identity texts lose their key values). Ingest runs again,
     // enrich embeds only the chunks whose text changed.
-    std::fs::remove_file(delivery.join("pim/pim_export_marketing.csv")).unwrap();
+    std::fs::remove_file(delivery.join("technik/technische_daten_komponenten.csv")).unwrap();
     run_ok(&args);
     let changed = json(&ws.join("reports/run.json"));
     let ctx = format!("{changed:#}");
@@ -391,7 +392,9 @@ fn an_embeddings_endpoint_that_does_not_answer_is_retried_then_the_step_and_fix_
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("enrich failed"), "{stderr}");
     assert!(
-        stderr.contains(&format!("cannot reach http://127.0.0.1:{port}")),
+        stderr.contains(&format!(
+            "http://127.0.0.1:{port}/v1/embeddings cannot be reached"
+        )),
         "{stderr}"
     );
     assert!(stderr.contains("[enrich] endpoint"), "the fix: {stderr}");

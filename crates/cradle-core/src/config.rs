@@ -32,6 +32,12 @@
 //! port = 9314           # the port the console listens on
 //! memory_mb = 2048      # memory limit in compose.yaml and the Kubernetes manifests
 //! image = "cradle-acme" # the image's name (default cradle-<customer>)
+//!
+//! # `cradle run`: retries of a step that failed for a passing reason.
+//! [run]
+//! retries = 2                 # attempts after the first
+//! retry_within_seconds = 600  # no retry starts later than this
+//! retry_backoff_seconds = 5   # first wait, doubled each time
 //! ```
 
 use crate::fields::CanonicalField;
@@ -51,6 +57,24 @@ pub struct Config {
     pub enrich: EnrichConfig,
     #[serde(default)]
     pub deploy: DeployConfig,
+    #[serde(default)]
+    pub run: RunConfig,
+}
+
+/// `[run]`: how `cradle run` retries a step that failed for a passing
+/// reason (an endpoint timing out or answering 5xx, a container slow to
+/// become healthy).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Attempts of a step after its first; default 2.
+    pub retries: Option<u32>,
+    /// No retry starts later than this many seconds after the step's
+    /// first attempt; default 600.
+    pub retry_within_seconds: Option<u64>,
+    /// Wait before the first retry in seconds, doubled for each further
+    /// one; default 5.
+    pub retry_backoff_seconds: Option<u64>,
 }
 
 /// `[deploy]`: how the image serves and what its deployments may use.

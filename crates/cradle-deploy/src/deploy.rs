@@ -31,6 +31,9 @@ pub struct DeployOptions {
     pub binary: Option<PathBuf>,
     /// How long the container may take to become healthy.
     pub healthy_within: Duration,
+    /// Verify the deployment with the key it made (`cradle run` verifies
+    /// in a step of its own).
+    pub verify: bool,
 }
 
 impl DeployOptions {
@@ -41,6 +44,7 @@ impl DeployOptions {
             out_dir: None,
             binary: None,
             healthy_within: Duration::from_secs(120),
+            verify: true,
         }
     }
 }
@@ -78,7 +82,8 @@ pub struct DeployReport {
     /// From `compose up` to healthy.
     pub healthy_ms: f64,
     pub phases: Vec<Phase>,
-    pub verify: VerifyReport,
+    /// `None` when verification was not asked for ([`DeployOptions::verify`]).
+    pub verify: Option<VerifyReport>,
     /// The container's last log lines when a verification check failed.
     pub logs: Option<String>,
     pub seconds: f64,
@@ -93,6 +98,9 @@ pub struct DeployError {
     pub message: String,
     pub hint: Option<String>,
     pub logs: Option<String>,
+    /// Trying again may succeed (the container was still starting when
+    /// the time was up); everything else needs a fix first.
+    pub transient: bool,
 }
 
 impl DeployError {
@@ -103,6 +111,7 @@ impl DeployError {
             message,
             hint,
             logs: None,
+            transient: false,
         }
     }
 
@@ -195,6 +204,7 @@ pub fn deploy(
                     workspace.root().display()
                 )),
                 logs: None,
+                transient: false,
             });
         }
         Ok(((), format!("{} warnings", validation.warnings)))
@@ -269,6 +279,8 @@ pub fn deploy(
                     },
                     hint: Some(format!("`docker logs {container}` shows the whole log")),
                     logs: None,
+                    // Still starting: a second wait may see it healthy.
+                    transient: !failed,
                 }
                 .with_logs(&docker, &container));
             }
@@ -278,42 +290,27 @@ pub fn deploy(
     let healthy_ms = up_started.elapsed().as_secs_f64() * 1000.0;
 
     let api_key = phases.run("api key", || {
-        let name = format!(
-            "deploy-{}",
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs())
-        );
-        let key = docker
-            .exec(
-                &container,
-                &[
-                    "cradle",
-                    "api-key",
-                    "create",
-                    "--workspace",
-                    "/data",
-                    "--state",
-                    "/state",
-                    "--name",
-                    &name,
-                ],
-            )
-            .map_err(|e| DeployError::new("api key", &e).with_logs(&docker, &container))?
-            .trim()
-            .to_owned();
+        let (key, name) = create_api_key(&docker, &container)
+            .map_err(|e| DeployError::new("api key", &e).with_logs(&docker, &container))?;
         Ok((key, format!("created the key {name}")))
     })?;
 
     let url = format!("http://127.0.0.1:{port}");
-    let verified = phases.run("verify", || {
-        let mut verify_options = VerifyOptions::new(&url, workspace.root());
-        verify_options.api_key = Some(api_key.clone());
-        let report = verify(&verify_options).map_err(|e| DeployError::new("verify", &e))?;
-        let detail = format!("{} passed, {} failed", report.passed, report.failed);
-        Ok((report, detail))
-    })?;
-    let logs = (!verified.all_passed()).then(|| docker.logs(&container, LOG_LINES));
+    let verified = if options.verify {
+        Some(phases.run("verify", || {
+            let mut verify_options = VerifyOptions::new(&url, workspace.root());
+            verify_options.api_key = Some(api_key.clone());
+            let report = verify(&verify_options).map_err(|e| DeployError::new("verify", &e))?;
+            let detail = format!("{} passed, {} failed", report.passed, report.failed);
+            Ok((report, detail))
+        })?)
+    } else {
+        None
+    };
+    let logs = verified
+        .as_ref()
+        .is_some_and(|v| !v.all_passed())
+        .then(|| docker.logs(&container, LOG_LINES));
 
     Ok(DeployReport {
         url,
@@ -328,6 +325,38 @@ pub fn deploy(
         logs,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Creates an API key inside the deployment's state with the image's own
+/// `cradle api-key create`; the key (shown once) and its name.
+pub fn create_api_key(
+    docker: &Docker,
+    container: &str,
+) -> Result<(String, String), crate::docker::DockerError> {
+    let name = format!(
+        "deploy-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    );
+    let key = docker
+        .exec(
+            container,
+            &[
+                "cradle",
+                "api-key",
+                "create",
+                "--workspace",
+                "/data",
+                "--state",
+                "/state",
+                "--name",
+                &name,
+            ],
+        )?
+        .trim()
+        .to_owned();
+    Ok((key, name))
 }
 
 /// The build in `out_dir` if it was made from exactly these inputs and

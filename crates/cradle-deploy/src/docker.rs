@@ -125,6 +125,13 @@ impl Docker {
         ))
     }
 
+    /// The id of the image the container runs, if the container exists.
+    pub fn container_image(&self, container: &str) -> Option<String> {
+        run(Command::new("docker").args(["inspect", "--format", "{{.Image}}", container]))
+            .ok()
+            .map(|id| id.trim().to_owned())
+    }
+
     /// Runs `args` in the container; its standard output.
     pub fn exec(&self, container: &str, args: &[&str]) -> Result<String, DockerError> {
         run(Command::new("docker").arg("exec").arg(container).args(args))

@@ -16,7 +16,9 @@ pub mod validate;
 pub mod verify;
 
 pub use build::{BuildError, build};
-pub use deploy::{DeployError, DeployOptions, DeployProgress, DeployReport, Phase, deploy};
+pub use deploy::{
+    DeployError, DeployOptions, DeployProgress, DeployReport, Phase, create_api_key, deploy,
+};
 pub use health::{DEFAULT_URL, HealthError};
 pub use validate::{Check, Status, Validation, validate};
 pub use verify::{CheckOutcome, VerifyError, VerifyOptions, VerifyReport, verify};

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use cradle_embed::{Embedder, Role};
 
+use crate::checkpoint::Checkpoint;
 use crate::chunk::Chunk;
 use crate::{EnrichError, Progress};
 
@@ -27,27 +28,49 @@ pub struct Embedded {
 }
 
 /// A vector for every chunk: reused from `previous` by content hash, else
-/// computed. Identical texts are embedded once.
+/// computed. Identical texts are embedded once. With a `checkpoint`, the
+/// vectors it holds (computed by an enrich that did not finish) are taken
+/// from it and every vector computed now is added to it as it comes.
 pub fn embed_chunks(
     chunks: &[&Chunk],
     previous: &HashMap<String, Vec<f32>>,
     embedder: &dyn Embedder,
     progress: &dyn Progress,
+    checkpoint: Option<(&mut Checkpoint, HashMap<String, Vec<f32>>)>,
 ) -> Result<Embedded, EnrichError> {
     let started = std::time::Instant::now();
     let dim = embedder.info().dimension;
+    let (mut checkpoint, kept) = match checkpoint {
+        Some((checkpoint, kept)) => (Some(checkpoint), kept),
+        None => (None, HashMap::new()),
+    };
     // Distinct missing texts, longest first, so batches pad little.
     let mut missing: HashMap<&str, &str> = HashMap::new();
+    let mut fresh: HashMap<&str, Vec<f32>> = HashMap::new();
     for chunk in chunks {
-        if !previous.contains_key(&chunk.content_hash) {
-            missing.entry(&chunk.content_hash).or_insert(&chunk.text);
+        if previous.contains_key(&chunk.content_hash) {
+            continue;
+        }
+        match kept.get(&chunk.content_hash) {
+            Some(vector) if vector.len() == dim => {
+                fresh.insert(&chunk.content_hash, vector.clone());
+            }
+            _ => {
+                missing.entry(&chunk.content_hash).or_insert(&chunk.text);
+            }
         }
     }
+    drop(kept);
+    let resumed = fresh.len();
     let mut todo: Vec<(&str, &str)> = missing.into_iter().collect();
     todo.sort_unstable_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
 
     progress.stage("embedding chunks", todo.len() as u64);
-    let mut fresh: HashMap<&str, Vec<f32>> = HashMap::with_capacity(todo.len());
+    fresh.reserve(todo.len());
+    let keep_error = |source: std::io::Error| EnrichError::Write {
+        path: std::path::PathBuf::from("tmp/enrich/vectors.bin"),
+        source,
+    };
     for group in todo.chunks(TEXTS_PER_CALL) {
         let texts: Vec<&str> = group.iter().map(|(_, text)| *text).collect();
         let vectors = embedder
@@ -66,7 +89,13 @@ pub fn embed_chunks(
                     received: vector.len(),
                 });
             }
+            if let Some(checkpoint) = checkpoint.as_deref_mut() {
+                checkpoint.add(hash, &vector).map_err(keep_error)?;
+            }
             fresh.insert(hash, vector);
+        }
+        if let Some(checkpoint) = checkpoint.as_deref_mut() {
+            checkpoint.flush().map_err(keep_error)?;
         }
         progress.advance(group.len() as u64);
     }
@@ -74,7 +103,7 @@ pub fn embed_chunks(
 
     let mut out = Embedded {
         vectors: Vec::with_capacity(chunks.len() * dim),
-        distinct_texts: fresh.len() as u64,
+        distinct_texts: (fresh.len() - resumed) as u64,
         ..Embedded::default()
     };
     for chunk in chunks {

@@ -12,6 +12,7 @@
 //! The embedder is handed in (`cradle_embed::Embedder`): this crate does
 //! not know whether vectors are computed locally or remotely.
 
+pub mod checkpoint;
 pub mod chunk;
 pub mod classify;
 pub mod embed;
@@ -230,7 +231,22 @@ pub fn enrich(
     let wanted = |chunk: &chunk::Chunk| options.embed_kinds.iter().any(|k| k == chunk.kind);
     let selected: Vec<&chunk::Chunk> = chunks.iter().filter(|c| wanted(c)).collect();
     let (previous, other_model) = tables::previous_vectors(&lakehouse, &model)?;
-    let embedded = embed::embed_chunks(&selected, &previous, embedder, progress)?;
+    // Vectors of an enrich that did not finish wait here until published.
+    let checkpoint_path = workspace.scratch_dir().join("enrich").join("vectors.bin");
+    let (mut checkpoint, kept) =
+        checkpoint::Checkpoint::open(&checkpoint_path, &model).map_err(|source| {
+            EnrichError::Write {
+                path: checkpoint_path.clone(),
+                source,
+            }
+        })?;
+    let embedded = embed::embed_chunks(
+        &selected,
+        &previous,
+        embedder,
+        progress,
+        Some((&mut checkpoint, kept)),
+    )?;
     drop(previous);
     stage_done("embed", &mut lap);
 
@@ -248,6 +264,11 @@ pub fn enrich(
         tables::embedding_batches(&selected, &embedded.vectors, &model),
         delivery.number,
     )?;
+    // Committed: the next enrich finds these vectors in the table.
+    checkpoint.remove().map_err(|source| EnrichError::Write {
+        path: checkpoint_path.clone(),
+        source,
+    })?;
     stage_done("write", &mut lap);
 
     // The ANN index, rows in chunk order.

@@ -13,8 +13,11 @@
 //! <WS>/index/catalog.db     read-only SQLite catalog (built by `cradle index`)
 //! <WS>/index/vectors.idx    ANN index of the chunk embeddings (built by `cradle enrich`)
 //! <WS>/index/model.json     which model made the vectors, and where it is
+//! <WS>/run/<step>.json      what each step of `cradle run` consumed and produced
+//! <WS>/reports/run.json     the last `cradle run` (and runs.jsonl: one line per run)
 //! <WS>/state/               mutable state of the server
-//! <WS>/tmp/                 working files of a running command (a large ingest's product state)
+//! <WS>/tmp/                 working files of a running command (a large ingest's product state;
+//!                           enrich's vectors until they are published, tmp/enrich/vectors.bin)
 //! ```
 //!
 //! The same layout holds for the data folder of an image: the server is
@@ -210,11 +213,18 @@ impl Workspace {
         self.index_dir().join("model.json")
     }
 
+    /// `cradle run`'s record of each step (what it consumed and produced).
+    pub fn run_dir(&self) -> PathBuf {
+        self.root.join("run")
+    }
+
     pub fn state_dir(&self) -> PathBuf {
         self.root.join("state")
     }
 
-    /// Working files of a running command; nothing in it outlives the run.
+    /// Working files of a running command; nothing in it outlives the run,
+    /// except vectors an enrich computed and could not yet publish
+    /// (`tmp/enrich/vectors.bin`), which the next enrich takes up.
     pub fn scratch_dir(&self) -> PathBuf {
         self.root.join("tmp")
     }

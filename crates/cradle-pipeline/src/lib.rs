@@ -1,7 +1,8 @@
 //! The steps of the gold process as library calls, one entry point each:
 //! [`ingest::ingest`], [`enrich::enrich`], [`index::build`]. The command
-//! line (`cradle ingest`, `cradle demo`, and `cradle run` to come) parses
-//! arguments, calls these and prints; commands never call each other.
+//! line (`cradle ingest`, `cradle demo`) parses arguments, calls these and
+//! prints; `cradle run` calls them through `cradle-run`; commands never
+//! call each other.
 //!
 //! Errors are chains of context for people (`anyhow`): each step names
 //! what it was doing, the file or setting involved and a `hint:` with the

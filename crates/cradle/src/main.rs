@@ -57,6 +57,9 @@ enum Command {
     Verify(commands::verify::Args),
     /// Build, load, start and verify the workspace's image on the local Docker engine.
     Deploy(commands::deploy::Args),
+    /// The whole process from a delivery to a verified deployment, resumable:
+    /// ingest, enrich, index, validate, build, deploy, verify, connect.
+    Run(commands::run::Args),
 }
 
 /// Exit codes: 0 success, 1 the run failed, 2 the command line was wrong
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
         Command::Health(args) => commands::health::run(args),
         Command::Verify(args) => commands::verify::run(args),
         Command::Deploy(args) => commands::deploy::run(args),
+        Command::Run(args) => commands::run::run(args),
     };
     match result {
         Ok(code) => code,

@@ -320,3 +320,154 @@ pub fn short_digest(digest: &str) -> String {
         None => digest.to_owned(),
     }
 }
+
+/// Progress of `cradle run`: on a terminal one line per step with a bar,
+/// counts, rate and ETA while it runs and its outcome after; without a
+/// terminal a plain line for every change of a step and one every 15 s
+/// while a step makes progress.
+pub struct RunProgress {
+    multi: Option<indicatif::MultiProgress>,
+    bars: Mutex<std::collections::BTreeMap<String, ProgressBar>>,
+    last_line: Mutex<std::collections::BTreeMap<String, std::time::Instant>>,
+}
+
+impl RunProgress {
+    pub fn new() -> RunProgress {
+        RunProgress {
+            multi: std::io::stderr()
+                .is_terminal()
+                .then(indicatif::MultiProgress::new),
+            bars: Mutex::new(std::collections::BTreeMap::new()),
+            last_line: Mutex::new(std::collections::BTreeMap::new()),
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Ok(bars) = self.bars.lock() {
+            for bar in bars.values() {
+                if !bar.is_finished() {
+                    bar.abandon();
+                }
+            }
+        }
+    }
+
+    fn bar(&self, multi: &indicatif::MultiProgress, step: &str) -> ProgressBar {
+        let Ok(mut bars) = self.bars.lock() else {
+            return ProgressBar::hidden();
+        };
+        bars.entry(step.to_owned())
+            .or_insert_with(|| {
+                let bar = multi.add(ProgressBar::new(0));
+                bar.set_style(running_style(false));
+                bar.set_prefix(step.to_owned());
+                bar.enable_steady_tick(std::time::Duration::from_millis(200));
+                bar
+            })
+            .clone()
+    }
+}
+
+fn running_style(counted: bool) -> ProgressStyle {
+    let template = if counted {
+        "{spinner} {prefix:<9} [{bar:30}] {human_pos}/{human_len} {msg} {per_sec} ETA {eta}"
+    } else {
+        "{spinner} {prefix:<9} {elapsed:>4} {msg}"
+    };
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
+}
+
+fn bytes_style() -> ProgressStyle {
+    ProgressStyle::with_template(
+        "{spinner} {prefix:<9} [{bar:30}] {bytes}/{total_bytes} {msg} {bytes_per_sec} ETA {eta}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ")
+}
+
+fn ended_style() -> ProgressStyle {
+    ProgressStyle::with_template("  {prefix:<9} {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+}
+
+impl cradle_run::Observer for RunProgress {
+    fn event(&self, event: &cradle_run::Event) {
+        use cradle_run::State;
+        let message = event.message.clone().unwrap_or_default();
+        let first = message.lines().next().unwrap_or_default().to_owned();
+        if event.step == "run" {
+            return;
+        }
+        let Some(multi) = &self.multi else {
+            // Plain lines for logs.
+            match event.state {
+                State::Progress => {
+                    let Ok(mut last) = self.last_line.lock() else {
+                        return;
+                    };
+                    let now = std::time::Instant::now();
+                    let due = last
+                        .get(&event.step)
+                        .is_none_or(|t| now.duration_since(*t).as_secs() >= 15);
+                    if due {
+                        last.insert(event.step.clone(), now);
+                        match (event.done, event.total, &event.unit) {
+                            (Some(done), Some(total), Some(unit)) if total > 0 => {
+                                eprintln!("{}: {first} {done}/{total} {unit}", event.step)
+                            }
+                            _ if !first.is_empty() => eprintln!("{}: {first}", event.step),
+                            _ => {}
+                        }
+                    }
+                }
+                State::Failed => eprintln!("{}: failed: {first}", event.step),
+                _ => {
+                    let state = serde_json::to_value(event.state)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default();
+                    eprintln!("{}: {state}: {first}", event.step);
+                }
+            }
+            return;
+        };
+        let bar = self.bar(multi, &event.step);
+        match event.state {
+            State::Started => {
+                bar.set_message(first);
+            }
+            State::Progress => match (event.done, event.total, event.unit.as_deref()) {
+                (Some(done), Some(total), Some(unit)) if total > 0 => {
+                    if bar.length() != Some(total) {
+                        bar.set_style(if unit == "bytes" {
+                            bytes_style()
+                        } else {
+                            running_style(true)
+                        });
+                        bar.set_length(total);
+                        bar.reset_eta();
+                    }
+                    bar.set_position(done);
+                    bar.set_message(first);
+                }
+                _ => {
+                    bar.set_style(running_style(false));
+                    bar.set_length(0);
+                    bar.set_message(first);
+                }
+            },
+            State::Retrying => bar.set_message(format!("retrying: {first}")),
+            State::Done | State::Skipped | State::Failed => {
+                let word = match event.state {
+                    State::Done => format!("done in {:.1} s", bar.elapsed().as_secs_f64()),
+                    State::Skipped => "skipped".to_owned(),
+                    _ => "FAILED".to_owned(),
+                };
+                bar.set_style(ended_style());
+                bar.finish_with_message(format!("{word}: {first}"));
+            }
+        }
+    }
+}

@@ -27,6 +27,7 @@ fn help_texts() {
         "health",
         "verify",
         "deploy",
+        "run",
     ] {
         insta::assert_snapshot!(command, help(&[command, "--help"]));
     }

@@ -29,7 +29,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let progress = ImageProgress::new(args.quiet);
     let report = cradle_deploy::deploy(&options, &progress)?;
     progress.finish();
-    print!("{}", super::verify::human(&report.verify, &report.url));
+    if let Some(verified) = &report.verify {
+        print!("{}", super::verify::human(verified, &report.url));
+    }
     if let Some(logs) = &report.logs {
         eprintln!("last log lines of {}:\n{logs}", report.container);
     }
@@ -49,7 +51,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         report.healthy_ms / 1000.0,
         report.seconds
     );
-    if report.verify.all_passed() {
+    if report.verify.as_ref().is_some_and(|v| v.all_passed()) {
         Ok(ExitCode::SUCCESS)
     } else {
         eprintln!(

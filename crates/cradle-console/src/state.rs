@@ -17,6 +17,8 @@ struct Inner {
     data: Arc<DataSlot>,
     metrics: Metrics,
     started: Instant,
+    /// Made on first use (see `chat.rs`).
+    chat: std::sync::OnceLock<cradle_chat::Chat>,
 }
 
 /// The state of the router; cheap to clone.
@@ -34,6 +36,7 @@ impl AppState {
                 data: Arc::new(DataSlot::default()),
                 metrics: Metrics::default(),
                 started: Instant::now(),
+                chat: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -69,6 +72,10 @@ impl AppState {
 
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    pub(crate) fn chat_cell(&self) -> &std::sync::OnceLock<cradle_chat::Chat> {
+        &self.inner.chat
     }
 
     /// Time since this state was created (the server started).

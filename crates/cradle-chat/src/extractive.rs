@@ -4,6 +4,9 @@
 
 use crate::retrieve::{Found, MAX_EXTRACTIVE_FACTS, Retrieved};
 
+/// The longest value listed when shorter ones matched too.
+const SHORT_VALUE_CHARS: usize = 80;
+
 /// Words that make a question German for the few fixed phrases.
 const GERMAN: &[&str] = &[
     "welche", "welcher", "welches", "sind", "ist", "gibt", "mit", "der", "die", "das", "und",
@@ -64,12 +67,15 @@ fn line(position: usize, product: &Found, german: bool) -> (String, Vec<usize>) 
     .flatten()
     .collect();
     text.push_str(&format!(" ({})", context.join(", ")));
-    let matched: Vec<_> = product
-        .facts
-        .iter()
-        .filter(|fact| fact.matched)
-        .take(MAX_EXTRACTIVE_FACTS)
-        .collect();
+    // Short values (Dimmbar: ja) say more in a list than long texts that
+    // merely mention a word; those only when nothing short matched.
+    let short =
+        |fact: &&crate::retrieve::Fact| fact.source.value.chars().count() <= SHORT_VALUE_CHARS;
+    let mut matched: Vec<_> = product.facts.iter().filter(|fact| fact.matched).collect();
+    if matched.iter().any(short) {
+        matched.retain(short);
+    }
+    matched.truncate(MAX_EXTRACTIVE_FACTS);
     if matched.is_empty() {
         text.push_str(if german {
             ": gefunden über Name oder Beschreibung"

@@ -511,6 +511,17 @@ impl Catalog {
             .collect())
     }
 
+    /// Whether the catalog still answers: one trivial read on the
+    /// product-page connections (what `/ready` asks, so an orchestrator
+    /// restarts a server whose catalog went away).
+    pub async fn ping(&self) -> Result<(), CatalogError> {
+        sqlx::query("SELECT count(*) FROM catalog_info")
+            .fetch_one(&self.pool)
+            .await
+            .map(drop)
+            .map_err(|source| CatalogError::Query { source })
+    }
+
     /// Row counts and where the catalog came from (recorded at build time;
     /// costs no scan).
     pub async fn stats(&self) -> Result<CatalogStats, CatalogError> {

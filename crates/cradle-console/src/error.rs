@@ -44,6 +44,15 @@ pub enum AppError {
     /// The thing asked for does not exist.
     #[error("{message}")]
     NotFound { code: &'static str, message: String },
+    /// The key sent more requests than its limit allows.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
+    /// The route exists but not with this method.
+    #[error("{message}")]
+    MethodNotAllowed { message: String },
+    /// The client did not send its request in time.
+    #[error("{message}")]
+    RequestTimeout { message: String },
     /// The request or its answer is larger than allowed.
     #[error("{message}")]
     TooLarge { code: &'static str, message: String },
@@ -102,6 +111,9 @@ impl AppError {
             | AppError::TooLarge { code, .. }
             | AppError::Busy { code, .. } => code,
             AppError::Unauthorized { .. } => "unauthorized",
+            AppError::MethodNotAllowed { .. } => "method_not_allowed",
+            AppError::RequestTimeout { .. } => "body_timeout",
+            AppError::TooManyRequests { .. } => "rate_limited",
             AppError::NotReady => "not_ready",
             AppError::Internal { .. } => "internal",
         }
@@ -112,6 +124,9 @@ impl AppError {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::NotReady => StatusCode::SERVICE_UNAVAILABLE,
@@ -152,6 +167,11 @@ impl IntoResponse for AppError {
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer realm=\"cradle\""),
                 );
+            }
+            AppError::TooManyRequests { retry_after, .. } => {
+                if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
             }
             AppError::NotReady | AppError::Busy { .. } => {
                 response

@@ -27,12 +27,16 @@
 pub mod auth;
 mod chat;
 mod error;
+pub mod limits;
+pub mod listener;
 mod logging;
 pub mod metrics;
 pub mod openapi;
 mod ops;
+mod params;
 mod products;
 mod request;
+pub use request::{BODY_READ_TIMEOUT, MAX_BODY_BYTES};
 pub mod routes;
 pub mod search;
 mod sql;
@@ -67,6 +71,10 @@ pub struct ServerConfig {
     /// Default [`DEFAULT_BIND`] (127.0.0.1:9314).
     pub bind: SocketAddr,
     pub log_format: LogFormat,
+    /// Timeouts and the connection cap (see [`listener`]).
+    pub limits: listener::Limits,
+    /// Per-key rates of search, SQL and chat (see [`limits`]).
+    pub rates: limits::Rates,
 }
 
 impl ServerConfig {
@@ -79,6 +87,8 @@ impl ServerConfig {
             data_dir,
             bind: DEFAULT_BIND,
             log_format: LogFormat::default(),
+            limits: listener::Limits::default(),
+            rates: limits::Rates::default(),
         }
     }
 }
@@ -110,6 +120,7 @@ pub struct Server {
     listener: TcpListener,
     state: AppState,
     data_dir: PathBuf,
+    limits: listener::Limits,
 }
 
 impl Server {
@@ -125,8 +136,9 @@ impl Server {
             })?;
         Ok(Server {
             listener,
-            state: AppState::new(state_db),
+            state: AppState::with_rates(state_db, config.rates),
             data_dir: config.data_dir,
+            limits: config.limits,
         })
     }
 
@@ -162,35 +174,58 @@ impl Server {
             listener,
             state,
             data_dir,
+            limits,
         } = self;
         let address = listener.local_addr().ok();
-        tracing::info!(address = ?address, data = %data_dir.display(), state = state.state_db().location(), "listening");
-        let opener = state.clone();
-        tokio::spawn(async move {
-            match cradle_query::Data::open(&data_dir).await {
-                Ok(data) => {
-                    tracing::info!(
-                        documents = data.index_stats().documents,
-                        opened_in_ms = data.opened_in().as_secs_f64() * 1000.0,
-                        "data open; ready"
-                    );
-                    opener.set_data(data);
-                }
-                Err(error) => {
-                    tracing::error!(
-                        data = %data_dir.display(),
-                        error = %cradle_query::chain(&error),
-                        "cannot open the data; /ready stays 503 (hint: build the index and catalog with `cradle index`)"
-                    );
-                    opener.set_failed();
-                }
-            }
-        });
-        let result = axum::serve(listener, router_with(state.clone(), extra))
-            .with_graceful_shutdown(shutdown)
-            .await;
+        tracing::info!(address = ?address, data = %data_dir.display(), state = state.state_db().location(), max_connections = limits.max_connections, "listening");
+        tokio::spawn(open_data(state.clone(), data_dir));
+        let result = listener::serve(
+            listener,
+            router_with(state.clone(), extra),
+            limits,
+            shutdown,
+        )
+        .await;
         state.state_db().close().await;
         result.map_err(|source| ServeError::Serve { source })
+    }
+}
+
+/// Opens the data in the background. A workspace whose index or catalog
+/// is not built yet is waited for (an orchestrator builds them after
+/// starting the server), and the wait is logged once; any other failure
+/// leaves `/ready` at 503 with `failed`.
+async fn open_data(state: AppState, data_dir: PathBuf) {
+    let layout = cradle_fs::Workspace::new(&data_dir);
+    let mut said = false;
+    while !(layout.search_index_dir().exists() && layout.catalog_file().exists()) {
+        if !said {
+            tracing::warn!(
+                data = %data_dir.display(),
+                "waiting for the search index and catalog; /ready says starting until they exist (hint: `cradle index --workspace {}`)",
+                data_dir.display()
+            );
+            said = true;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    match cradle_query::Data::open(&data_dir).await {
+        Ok(data) => {
+            tracing::info!(
+                documents = data.index_stats().documents,
+                opened_in_ms = data.opened_in().as_secs_f64() * 1000.0,
+                "data open; ready"
+            );
+            state.set_data(data);
+        }
+        Err(error) => {
+            tracing::error!(
+                data = %data_dir.display(),
+                error = %cradle_query::chain(&error),
+                "cannot open the data; /ready stays 503 (hint: build the index and catalog with `cradle index`)"
+            );
+            state.set_failed();
+        }
     }
 }
 
@@ -214,13 +249,30 @@ pub fn router(state: AppState) -> Router {
 /// [`router`] with `extra` routes (which carry their own state) merged in.
 pub fn router_with(state: AppState, extra: Router) -> Router {
     let (public, protected) = routes::routers();
-    let protected = protected.route_layer(from_fn_with_state(state.clone(), auth::require_key));
+    // The key check runs first (the outer layer), then the per-key limits.
+    let protected = protected
+        .route_layer(from_fn_with_state(state.clone(), limits::limit))
+        .route_layer(from_fn_with_state(state.clone(), auth::require_key));
     public
         .merge(protected)
         .with_state(state.clone())
         .merge(extra)
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(request::read_body))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            request::MAX_BODY_BYTES,
+        ))
         .layer(from_fn_with_state(state, request::observe))
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> AppError {
+    AppError::MethodNotAllowed {
+        message: format!(
+            "{} does not answer {method}; GET /api/openapi.json lists the methods of each route",
+            uri.path()
+        ),
+    }
 }
 
 async fn not_found() -> AppError {

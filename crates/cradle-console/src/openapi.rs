@@ -27,7 +27,7 @@ pub(crate) fn routes() -> Vec<Route> {
     )]
 }
 
-async fn openapi() -> Json<Value> {
+async fn openapi(_: crate::params::NoParameters) -> Json<Value> {
     static DOCUMENT: OnceLock<Value> = OnceLock::new();
     Json(DOCUMENT.get_or_init(|| document(&routes::specs())).clone())
 }

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use crate::error::AppError;
 use crate::openapi::Schemas;
 use crate::openapi::{json_response, text_response};
+use crate::params::NoParameters;
 use crate::routes::{Access, Route};
 use crate::{AppState, metrics};
 use schemars::JsonSchema;
@@ -42,7 +43,8 @@ struct Health {
 /// `/ready`: whether the data is open.
 #[derive(Debug, Serialize, JsonSchema)]
 struct Ready {
-    /// `ready`, `starting` or `failed`.
+    /// `ready`, `starting`, `failed` (the data could not be opened) or
+    /// `unhealthy` (it was, but the catalog no longer answers).
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     index_documents: Option<u64>,
@@ -93,15 +95,34 @@ async fn health() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
+/// How long `/ready` waits for the catalog to answer.
+const READY_PING: std::time::Duration = std::time::Duration::from_secs(2);
+
 async fn ready(State(state): State<AppState>) -> Response {
     match state.data() {
-        Ok(data) => Json(Ready {
-            status: "ready",
-            index_documents: Some(data.index_stats().documents),
-            opened_in_ms: Some(data.opened_in().as_secs_f64() * 1000.0),
-            message: None,
-        })
-        .into_response(),
+        Ok(data) => {
+            // Open is not enough: the catalog must still answer, or an
+            // orchestrator should restart the server.
+            let answered = tokio::time::timeout(READY_PING, data.store().ping()).await;
+            if let Err(problem) = match answered {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(error)) => Err(error.to_string()),
+                Err(_) => Err(format!("no answer within {} s", READY_PING.as_secs())),
+            } {
+                tracing::error!(%problem, "the catalog does not answer; /ready says unhealthy");
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(Ready {
+                        status: "unhealthy",
+                        index_documents: None,
+                        opened_in_ms: None,
+                        message: Some("the catalog does not answer; the server log has the cause"),
+                    }),
+                )
+                    .into_response();
+            }
+            ready_answer(&data)
+        }
         Err(_) if state.failed() => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(Ready {
@@ -125,7 +146,17 @@ async fn ready(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn stats(State(state): State<AppState>) -> Result<Json<Stats>, AppError> {
+fn ready_answer(data: &cradle_query::Data) -> Response {
+    Json(Ready {
+        status: "ready",
+        index_documents: Some(data.index_stats().documents),
+        opened_in_ms: Some(data.opened_in().as_secs_f64() * 1000.0),
+        message: None,
+    })
+    .into_response()
+}
+
+async fn stats(State(state): State<AppState>, _: NoParameters) -> Result<Json<Stats>, AppError> {
     let data = state.data()?;
     let store = data
         .store()

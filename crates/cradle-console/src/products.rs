@@ -3,7 +3,7 @@
 //! `GET /api/families`. The JSON is the catalog's, passed through.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::routing::get;
 use serde_json::{Value, json};
 
@@ -11,6 +11,7 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::openapi::Schemas;
 use crate::openapi::{json_response, query_parameter};
+use crate::params::{NoParameters, Segment};
 use crate::routes::{Access, Route};
 use cradle_query::ProductQuery;
 use cradle_query::search::number;
@@ -49,7 +50,8 @@ pub(crate) fn routes() -> Vec<Route> {
 
 async fn product(
     State(state): State<AppState>,
-    Path(article_no): Path<String>,
+    Segment(article_no): Segment,
+    _: NoParameters,
 ) -> Result<Json<Value>, AppError> {
     Ok(Json(state.data()?.product(&article_no).await?))
 }
@@ -82,11 +84,11 @@ async fn list(
     Ok(Json(state.data()?.products(&query).await?))
 }
 
-async fn classes(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+async fn classes(State(state): State<AppState>, _: NoParameters) -> Result<Json<Value>, AppError> {
     Ok(Json(state.data()?.classes().await?))
 }
 
-async fn families(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+async fn families(State(state): State<AppState>, _: NoParameters) -> Result<Json<Value>, AppError> {
     Ok(Json(state.data()?.families().await?))
 }
 

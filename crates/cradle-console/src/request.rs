@@ -82,6 +82,65 @@ pub(crate) async fn observe(
     response
 }
 
+/// How long a client may take to send a request's body once its head has
+/// arrived (the head itself is bounded by the listener's header timeout).
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The largest request body accepted (SQL text, a chat question, an MCP
+/// call, a form): far above what any of them needs.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// Reads a request's body within [`BODY_READ_TIMEOUT`] and
+/// [`MAX_BODY_BYTES`] before the handler runs, so a client that sends its
+/// body a byte a minute holds no handler, connection slot or pool
+/// connection for longer than that. Requests without a body pass as they
+/// are.
+pub(crate) async fn read_body(
+    request: Request,
+    next: Next,
+) -> Result<Response, crate::error::AppError> {
+    use axum::http::header;
+    let has_body = request.headers().contains_key(header::TRANSFER_ENCODING)
+        || request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|length| length.as_bytes() != b"0");
+    if !has_body {
+        return Ok(next.run(request).await);
+    }
+    let (parts, body) = request.into_parts();
+    let read = axum::body::to_bytes(body, MAX_BODY_BYTES);
+    let bytes = match tokio::time::timeout(BODY_READ_TIMEOUT, read).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(error)) => {
+            let too_large = std::error::Error::source(&error)
+                .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+            return Err(if too_large {
+                crate::error::AppError::TooLarge {
+                    code: "body_too_large",
+                    message: format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+                }
+            } else {
+                crate::error::AppError::bad_request(
+                    "body_unreadable",
+                    format!("the request body could not be read: {error}"),
+                )
+            });
+        }
+        Err(_) => {
+            return Err(crate::error::AppError::RequestTimeout {
+                message: format!(
+                    "the request body did not arrive within {} s",
+                    BODY_READ_TIMEOUT.as_secs()
+                ),
+            });
+        }
+    };
+    Ok(next
+        .run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@ use cradle_query::{Data, DataSlot};
 use cradle_state::StateDb;
 
 use crate::error::AppError;
+use crate::limits::{Limiter, Rates};
 use crate::metrics::Metrics;
 
 #[derive(Debug)]
@@ -16,6 +17,7 @@ struct Inner {
     state_db: StateDb,
     data: Arc<DataSlot>,
     metrics: Metrics,
+    limiter: Limiter,
     started: Instant,
     /// Made on first use (see `chat.rs`).
     chat: std::sync::OnceLock<cradle_chat::Chat>,
@@ -30,11 +32,17 @@ pub struct AppState {
 impl AppState {
     /// A state whose data is not open yet (`/ready` answers 503).
     pub fn new(state_db: StateDb) -> AppState {
+        AppState::with_rates(state_db, Rates::default())
+    }
+
+    /// [`AppState::new`] with the per-key rates of search, SQL and chat.
+    pub fn with_rates(state_db: StateDb, rates: Rates) -> AppState {
         AppState {
             inner: Arc::new(Inner {
                 state_db,
                 data: Arc::new(DataSlot::default()),
                 metrics: Metrics::default(),
+                limiter: Limiter::new(rates),
                 started: Instant::now(),
                 chat: std::sync::OnceLock::new(),
             }),
@@ -76,6 +84,11 @@ impl AppState {
 
     pub(crate) fn chat_cell(&self) -> &std::sync::OnceLock<cradle_chat::Chat> {
         &self.inner.chat
+    }
+
+    /// The per-key limits of search, SQL and chat.
+    pub fn limiter(&self) -> &Limiter {
+        &self.inner.limiter
     }
 
     /// Time since this state was created (the server started).

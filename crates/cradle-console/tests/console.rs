@@ -640,6 +640,8 @@ async fn a_real_server_is_ready_well_under_a_second() {
         state: StateConfig::Dir(dir.path().join("state")),
         bind: "127.0.0.1:0".parse().expect("address"),
         log_format: LogFormat::Human,
+        limits: Default::default(),
+        rates: Default::default(),
     };
 
     let started = Instant::now();
@@ -670,4 +672,222 @@ async fn a_real_server_is_ready_well_under_a_second() {
 
     stop.send(()).expect("server running");
     running.await.expect("join").expect("clean shutdown");
+}
+
+/// Inputs that once answered 500 (or 200 with nothing) are 400s whose
+/// code and message name the parameter; wrong methods and paths answer
+/// JSON like every other error.
+#[tokio::test]
+async fn bad_inputs_are_400s_that_name_the_parameter() {
+    let console = Console::new().await;
+    let long_word = "a".repeat(1_000);
+    let huge_word = "b".repeat(60_000);
+    let cases = [
+        (
+            format!("/api/search?q={long_word}"),
+            "query_too_long",
+            "\"q\"",
+        ),
+        (
+            format!("/api/search?q={huge_word}&mode=hybrid"),
+            "query_too_long",
+            "\"q\"",
+        ),
+        (
+            "/api/search?filter=leistung_w:10..20:parsec".to_owned(),
+            "unknown_unit",
+            "parsec",
+        ),
+        (
+            "/api/stats?verbose=1".to_owned(),
+            "unknown_parameter",
+            "verbose",
+        ),
+        (
+            "/api/products/LW-100234?expand=all".to_owned(),
+            "unknown_parameter",
+            "expand",
+        ),
+        ("/api/classes?x=1".to_owned(), "unknown_parameter", "x"),
+        (
+            "/api/families?sort=name".to_owned(),
+            "unknown_parameter",
+            "sort",
+        ),
+        ("/api/products/%FF%FE".to_owned(), "invalid_path", "UTF-8"),
+    ];
+    for (uri, code, names) in cases {
+        let (status, body) = console.get(&uri).await;
+        let shown = &uri[..uri.len().min(80)];
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{shown}: {body}");
+        assert_eq!(body["error"]["code"], code, "{shown}: {body}");
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(names), "{shown}: {message}");
+    }
+    for (method, uri) in [
+        ("POST", "/api/stats"),
+        ("DELETE", "/api/products/LW-100234"),
+        ("PUT", "/api/search"),
+        ("GET", "/api/sql"),
+    ] {
+        let (status, body) = console
+            .send(Request::builder().method(method).uri(uri), Body::empty())
+            .await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}");
+        assert_eq!(body["error"]["code"], "method_not_allowed", "{body}");
+    }
+    let (status, body) = console.get("/api/nothing/here").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"]["code"], "no_route");
+    // The key still serves.
+    assert_eq!(
+        console.get("/api/products/LW-100234").await.0,
+        StatusCode::OK
+    );
+}
+
+/// A key that sends SQL faster than its limit gets 429 with Retry-After;
+/// another key is not affected.
+#[tokio::test]
+async fn sql_beyond_the_rate_of_a_key_is_429_with_retry_after() {
+    let console = Console::new().await;
+    let request = |key: &str| {
+        Request::post("/api/sql")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::AUTHORIZATION, format!("Bearer {key}"))
+            .body(Body::from(json!({"query": "SELECT 1"}).to_string()))
+            .expect("request")
+    };
+    let mut limited = None;
+    for sent in 1..=40 {
+        let response = console
+            .router()
+            .oneshot(request(&console.key))
+            .await
+            .expect("response");
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some((sent, response));
+            break;
+        }
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let (sent, response) = limited.expect("the limit is reached within 40 requests");
+    assert!(sent > 5, "the burst lets a few through first ({sent})");
+    let retry_after: u64 = response.headers()[header::RETRY_AFTER]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!(retry_after >= 1);
+    let body = json_body(response).await;
+    assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+
+    let other = console
+        .state
+        .state_db()
+        .create_api_key("other")
+        .await
+        .expect("key")
+        .plaintext;
+    let response = console
+        .router()
+        .oneshot(request(&other))
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+/// Four SQL queries that run to their deadline (two keys, two each) do not
+/// slow product pages down: user SQL has its own connections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn long_sql_does_not_starve_product_pages() {
+    let console = Console::new().await;
+    let second = console
+        .state
+        .state_db()
+        .create_api_key("second")
+        .await
+        .expect("key")
+        .plaintext;
+    let endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) \
+                   SELECT count(*) FROM c";
+    let mut running = Vec::new();
+    for key in [&console.key, &console.key, &second, &second] {
+        let request = Request::post("/api/sql")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::AUTHORIZATION, format!("Bearer {key}"))
+            .body(Body::from(json!({ "query": endless }).to_string()))
+            .expect("request");
+        running.push(tokio::spawn(console.router().oneshot(request)));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut slowest = Duration::ZERO;
+    for _ in 0..20 {
+        let started = Instant::now();
+        let (status, body) = console.get("/api/products/LW-100234").await;
+        slowest = slowest.max(started.elapsed());
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    eprintln!("slowest product page while four queries ran: {slowest:?}");
+    assert!(
+        running.iter().all(|task| !task.is_finished()),
+        "the queries were still running while the pages were read"
+    );
+    // Before the pools were split, each page waited for a query (4.5 s).
+    assert!(slowest < Duration::from_secs(1), "{slowest:?}");
+    for task in running {
+        let response = task.await.expect("task").expect("response");
+        let status = response.status();
+        let body = json_body(response).await;
+        assert!(
+            status.is_client_error() || status == StatusCode::SERVICE_UNAVAILABLE,
+            "a query past its deadline is refused with a code, not a 500: {status} {body}"
+        );
+    }
+    assert_eq!(
+        console.get("/api/products/LW-100234").await.0,
+        StatusCode::OK
+    );
+}
+
+/// A body that never arrives (the head was sent, the body is "coming").
+struct SilentBody;
+
+impl axum::body::HttpBody for SilentBody {
+    type Data = axum::body::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        std::task::Poll::Pending
+    }
+}
+
+/// A client that sends a request's head and then trickles (here: never
+/// sends) its body is answered 408 when the body deadline passes, before
+/// any handler or key check holds anything for it; an oversized body is 413.
+#[tokio::test]
+async fn slow_and_oversized_bodies_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = router(state_without_data(&dir).await);
+    let started = Instant::now();
+    let request = Request::post("/api/sql")
+        .header(header::CONTENT_LENGTH, "100")
+        .body(Body::new(SilentBody))
+        .expect("request");
+    let response = app.clone().oneshot(request).await.expect("response");
+    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+    assert_eq!(json_body(response).await["error"]["code"], "body_timeout");
+    assert!(started.elapsed() >= cradle_console::BODY_READ_TIMEOUT);
+
+    let huge = vec![b' '; cradle_console::MAX_BODY_BYTES + 1];
+    let request = Request::post("/api/sql")
+        .header(header::CONTENT_LENGTH, huge.len().to_string())
+        .body(Body::from(huge))
+        .expect("request");
+    let response = app.oneshot(request).await.expect("response");
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(json_body(response).await["error"]["code"], "body_too_large");
 }

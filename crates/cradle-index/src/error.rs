@@ -100,6 +100,15 @@ pub enum IndexError {
     EmptyRange { field: String },
     #[error("the filter field {field:?} is empty")]
     EmptyFilterField { field: String },
+    #[error(
+        "no value of {field:?} is in {unit:?} or a unit convertible to it; its values are in: {}",
+        if delivered.is_empty() { "no unit (the attribute has no numbers with units)".to_owned() } else { delivered.join(", ") }
+    )]
+    UnknownUnit {
+        field: String,
+        unit: String,
+        delivered: Vec<String>,
+    },
 }
 
 impl IndexError {
@@ -111,6 +120,7 @@ impl IndexError {
             IndexError::UnknownFacet { .. }
                 | IndexError::EmptyRange { .. }
                 | IndexError::EmptyFilterField { .. }
+                | IndexError::UnknownUnit { .. }
         )
     }
 }

@@ -900,6 +900,45 @@ impl SearchIndex {
         })
     }
 
+    /// A range in a unit the index knows for the attribute (delivered in
+    /// it, or convertible from a unit it was delivered in); otherwise the
+    /// range could only ever be empty, so the request is refused with the
+    /// units the attribute does have.
+    fn check_unit(
+        &self,
+        field: &str,
+        keys: &[String],
+        asked: &str,
+        units: &[(Option<String>, f64)],
+    ) -> Result<(), IndexError> {
+        let known = &self.metadata.attribute_keys;
+        let present = |key: &str| known.binary_search_by(|k| k.as_str().cmp(key)).is_ok();
+        let found = keys.iter().any(|key| {
+            units
+                .iter()
+                .any(|(unit, _)| present(&fact_key(key, unit.as_deref())))
+        });
+        if found {
+            return Ok(());
+        }
+        let mut delivered: Vec<String> = keys
+            .iter()
+            .flat_map(|key| {
+                let prefix = format!("{key}_");
+                known
+                    .iter()
+                    .filter_map(move |k| k.strip_prefix(&prefix).map(str::to_owned))
+            })
+            .collect();
+        delivered.sort();
+        delivered.dedup();
+        Err(IndexError::UnknownUnit {
+            field: field.to_owned(),
+            unit: asked.to_owned(),
+            delivered,
+        })
+    }
+
     fn filter_query(&self, filter: &Filter) -> Result<Box<dyn Query>, IndexError> {
         let f = &self.fields;
         let field = match filter {
@@ -976,6 +1015,9 @@ impl SearchIndex {
                     Some(unit) => convertible_units(unit),
                     None => vec![(None, 1.0)],
                 };
+                if let Some(asked) = unit.as_deref() {
+                    self.check_unit(field, &keys, asked, &units)?;
+                }
                 let mut options = Vec::new();
                 for key in &keys {
                     for (unit, factor) in &units {

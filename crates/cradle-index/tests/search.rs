@@ -524,8 +524,21 @@ fn filters() {
         ),
         ["LW-100234"]
     );
-    // Another quantity finds nothing: no power is in lumen.
-    assert!(filtered("", vec![range("Leistung", Some(0.0), None, Some("lm"))]).is_empty());
+    // A unit the attribute was never delivered in (nor converts from) could
+    // only find nothing: the request is refused with the units it has.
+    let mut request = SearchRequest::new("");
+    request.filters = vec![range("Leistung", Some(0.0), None, Some("lm"))];
+    match with_fixture(|fixture| fixture.index.search(&request)) {
+        Err(cradle_index::IndexError::UnknownUnit {
+            field,
+            unit,
+            delivered,
+        }) => {
+            assert_eq!((field.as_str(), unit.as_str()), ("Leistung", "lm"));
+            assert_eq!(delivered, ["w"]);
+        }
+        other => panic!("expected UnknownUnit, got {other:?}"),
+    }
     assert_eq!(
         filtered("", vec![range("price_eur", Some(10.0), Some(20.0), None)]).len(),
         PRODUCTS.len()

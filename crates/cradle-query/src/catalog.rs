@@ -36,7 +36,9 @@ fn store_error(error: CatalogError) -> StoreError {
 /// SQL errors by their stable codes (`QueryError::from_store` gives the
 /// too-large and busy ones their own kinds).
 fn sql_error(error: SqlError) -> StoreError {
-    if error.is_request_error() {
+    // Busy is the server's state, not a fault: it keeps its code (503 with
+    // Retry-After), where a fault would become a 500.
+    if error.is_request_error() || matches!(error, SqlError::Busy { .. }) {
         StoreError::Request {
             code: error.code(),
             message: error.to_string(),
@@ -101,6 +103,10 @@ impl ProductStore for Catalog {
         Box::pin(async move { Ok(counts(Catalog::families(self).await.map_err(store_error)?)) })
     }
 
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move { Catalog::ping(self).await.map_err(store_error) })
+    }
+
     fn stats(&self) -> BoxFuture<'_, Result<StoreStats, StoreError>> {
         Box::pin(async move {
             let stats = Catalog::stats(self).await.map_err(store_error)?;
@@ -135,5 +141,29 @@ impl ProductStore for Catalog {
                 elapsed_ms: result.elapsed_ms as f64,
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::QueryError;
+
+    #[test]
+    fn busy_sql_is_503_not_a_fault() {
+        let busy = QueryError::from_store("sql", sql_error(SqlError::Busy { connections: 4 }));
+        assert!(
+            matches!(
+                busy,
+                QueryError::Busy {
+                    code: "sql_busy",
+                    ..
+                }
+            ),
+            "{busy:?}"
+        );
+        let timeout =
+            QueryError::from_store("sql", sql_error(SqlError::Timeout { limit: SQL_TIMEOUT }));
+        assert_eq!(timeout.code(), "sql_timeout");
     }
 }

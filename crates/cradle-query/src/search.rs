@@ -35,6 +35,18 @@ use crate::data::Data;
 use crate::error::QueryError;
 use crate::filter::FilterSpec;
 
+/// The longest query text, in characters.
+pub const MAX_QUERY_CHARS: usize = 1_000;
+/// The longest word of a query, in characters (the longest German
+/// compounds of the trade have about 50; longer ones are not words, and
+/// would make the prefix and typo automata explode).
+pub const MAX_WORD_CHARS: usize = 100;
+/// The most filters and facets one search may ask for.
+pub const MAX_FILTERS: usize = 50;
+pub const MAX_FACETS: usize = 20;
+/// The longest filter value, in characters.
+pub const MAX_FILTER_CHARS: usize = 1_000;
+
 /// The largest page of hits.
 pub const MAX_LIMIT: usize = 100;
 /// How deep paging may go.
@@ -69,12 +81,68 @@ impl Mode {
     }
 }
 
+/// Refuses a request whose size would only cost time or memory: the
+/// query's length and its longest word, the number of filters and facets
+/// and the length of a filter's text; each refusal names the parameter.
+pub fn check_bounds(request: &SearchRequest) -> Result<(), QueryError> {
+    let chars = request.query.chars().count();
+    if chars > MAX_QUERY_CHARS {
+        return Err(QueryError::bad_request(
+            "query_too_long",
+            format!("parameter \"q\": {chars} characters; at most {MAX_QUERY_CHARS}"),
+        ));
+    }
+    if let Some(word) = request
+        .query
+        .split_whitespace()
+        .find(|w| w.chars().count() > MAX_WORD_CHARS)
+    {
+        return Err(QueryError::bad_request(
+            "query_too_long",
+            format!(
+                "parameter \"q\": a word of {} characters; words have at most {MAX_WORD_CHARS}",
+                word.chars().count()
+            ),
+        ));
+    }
+    if request.filters.len() > MAX_FILTERS {
+        return Err(QueryError::invalid(
+            "filter",
+            format!("{} filters; at most {MAX_FILTERS}", request.filters.len()),
+        ));
+    }
+    if request.facets.len() > MAX_FACETS {
+        return Err(QueryError::invalid(
+            "facets",
+            format!("{} facets; at most {MAX_FACETS}", request.facets.len()),
+        ));
+    }
+    for filter in &request.filters {
+        let text = match filter {
+            Filter::Equals { field, value } => field.chars().count() + value.chars().count(),
+            Filter::Range { field, unit, .. } => {
+                field.chars().count() + unit.as_deref().map_or(0, |u| u.chars().count())
+            }
+            Filter::Bool { field, .. } => field.chars().count(),
+            Filter::Articles { .. } => 0,
+        };
+        if text > MAX_FILTER_CHARS {
+            return Err(QueryError::invalid(
+                "filter",
+                format!("a filter of {text} characters; at most {MAX_FILTER_CHARS}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A search in any mode: what every transport runs.
 pub async fn run(
     data: &Data,
     request: SearchRequest,
     mode: Mode,
 ) -> Result<SearchResponse, QueryError> {
+    check_bounds(&request)?;
     Ok(match mode {
         Mode::Keyword => keyword(data, request).await?,
         Mode::Vector | Mode::Hybrid => {
@@ -197,6 +265,7 @@ fn index_error(error: IndexError) -> QueryError {
     if error.is_request_error() {
         let code = match error {
             IndexError::UnknownFacet { .. } => "unknown_facet",
+            IndexError::UnknownUnit { .. } => "unknown_unit",
             _ => "invalid_filter",
         };
         QueryError::bad_request(code, error.to_string())

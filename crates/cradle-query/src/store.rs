@@ -83,6 +83,11 @@ pub trait ProductStore: Send + Sync + 'static {
     /// Product families with their product counts, like [`Self::classes`].
     fn families(&self) -> BoxFuture<'_, Result<Value, StoreError>>;
     fn stats(&self) -> BoxFuture<'_, Result<StoreStats, StoreError>>;
+    /// Whether the store still answers (a cheap read); a store held in
+    /// memory always does.
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async { Ok(()) })
+    }
     /// Runs one read-only statement, at most `max_rows` rows back.
     fn sql<'a>(
         &'a self,

@@ -31,6 +31,11 @@ pub struct Args {
     /// e.g. `console:9314` behind a compose service name; repeatable.
     #[arg(long = "mcp-allowed-host")]
     pub mcp_allowed_hosts: Vec<String>,
+    /// Requests per second one API key may send to a limited class of
+    /// routes (search, sql, chat), e.g. `search=200`; repeatable. Default
+    /// search=50, sql=2 (2 at once), chat=0.5; beyond: 429 with Retry-After.
+    #[arg(long = "rate", value_name = "CLASS=PER_SECOND")]
+    pub rates: Vec<String>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -40,6 +45,16 @@ pub enum Logs {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
+    // A mistyped path would otherwise become a new, empty state database
+    // and a server that never gets ready. A workspace whose index is not
+    // built yet is different: the server starts and waits (/ready 503).
+    anyhow::ensure!(
+        cradle_fs::Workspace::new(&args.workspace).exists(),
+        "{} holds no cradle workspace (no lakehouse, index, reports or cradle.toml)\nhint: check the path, or make one with `cradle ingest <DELIVERY> --workspace {}` and `cradle index --workspace {}`",
+        args.workspace.display(),
+        args.workspace.display(),
+        args.workspace.display()
+    );
     let settings = cradle_core::config::Config::load(
         &cradle_fs::Workspace::new(&args.workspace).config_file(),
     )?;
@@ -48,6 +63,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
         config.state = StateConfig::from_env(state);
     }
     config.bind = SocketAddr::new(args.bind, args.port);
+    for setting in &args.rates {
+        config
+            .rates
+            .set(setting)
+            .map_err(|message| anyhow::anyhow!("--rate {message}"))?;
+    }
     config.log_format = match args.log {
         Logs::Json => LogFormat::Json,
         Logs::Human => LogFormat::Human,

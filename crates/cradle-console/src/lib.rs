@@ -19,11 +19,13 @@
 //! | `GET /api/products`, `GET /api/products/{article_no}` | API key |
 //! | `GET /api/classes`, `GET /api/families` | API key |
 //! | `POST /api/sql` | API key |
+//! | `POST /api/chat`, `GET /api/chat/conversations[/{id}]` | API key |
 //!
 //! Architecture invariant: the server never writes to the data directory;
 //! everything mutable lives in the state database.
 
 pub mod auth;
+mod chat;
 mod error;
 pub mod limits;
 pub mod listener;

@@ -65,6 +65,7 @@ pub(crate) fn all() -> Vec<Route> {
     routes.extend(crate::search::routes());
     routes.extend(crate::products::routes());
     routes.extend(crate::sql::routes());
+    routes.extend(crate::chat::routes());
     routes.extend(crate::openapi::routes());
     routes
 }

@@ -19,6 +19,8 @@ struct Inner {
     metrics: Metrics,
     limiter: Limiter,
     started: Instant,
+    /// Made on first use (see `chat.rs`).
+    chat: std::sync::OnceLock<cradle_chat::Chat>,
 }
 
 /// The state of the router; cheap to clone.
@@ -42,6 +44,7 @@ impl AppState {
                 metrics: Metrics::default(),
                 limiter: Limiter::new(rates),
                 started: Instant::now(),
+                chat: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -77,6 +80,10 @@ impl AppState {
 
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    pub(crate) fn chat_cell(&self) -> &std::sync::OnceLock<cradle_chat::Chat> {
+        &self.inner.chat
     }
 
     /// The per-key limits of search, SQL and chat.

@@ -355,6 +355,25 @@ async fn openapi_documents_every_route_the_router_answers() {
     assert_eq!(document["openapi"], "3.1.0");
     let specs = routes::specs();
     assert!(specs.iter().filter(|s| s.path.starts_with("/api/")).count() >= 8);
+    // A conversation of this key, for `/api/chat/conversations/{id}`.
+    let chat = console
+        .router()
+        .oneshot(
+            Request::post("/api/chat")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::AUTHORIZATION, format!("Bearer {}", console.key))
+                .body(Body::from(json!({"question": "Einbauleuchte"}).to_string()))
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    let chat = body_text(chat).await;
+    let conversation = chat
+        .lines()
+        .find_map(|line| line.strip_prefix("data: "))
+        .and_then(|data| serde_json::from_str::<Value>(data).ok())
+        .and_then(|event| event["id"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| panic!("a conversation event: {chat}"));
     for spec in &specs {
         let operation = &document["paths"][spec.path][spec.method.to_lowercase()];
         assert!(
@@ -365,11 +384,14 @@ async fn openapi_documents_every_route_the_router_answers() {
         );
         assert!(operation["responses"]["default"].is_object());
         // The router really serves it with that method.
-        let uri = spec.path.replace("{article_no}", "LW-100234");
-        let body = if spec.method == "POST" {
-            Body::from(json!({"query": "SELECT 1"}).to_string())
-        } else {
-            Body::empty()
+        let uri = spec
+            .path
+            .replace("{article_no}", "LW-100234")
+            .replace("{id}", &conversation);
+        let body = match (spec.method, spec.path) {
+            ("POST", "/api/chat") => Body::from(json!({"question": "Einbauleuchte"}).to_string()),
+            ("POST", _) => Body::from(json!({"query": "SELECT 1"}).to_string()),
+            _ => Body::empty(),
         };
         let response = console
             .router()

@@ -38,6 +38,14 @@
 //! retries = 2                 # attempts after the first
 //! retry_within_seconds = 600  # no retry starts later than this
 //! retry_backoff_seconds = 5   # first wait, doubled each time
+//!
+//! # The console's chat (`cradle serve`): an OpenAI-compatible chat
+//! # completions server (vLLM, Ollama, llama.cpp's server, OpenAI). Without
+//! # an endpoint the chat answers with the matching products and facts.
+//! [chat]
+//! endpoint = "http://localhost:11434/v1"  # the server's base URL, its /v1, or the full URL
+//! model = "qwen2.5:7b-instruct"           # the model name the server knows
+//! api_key_env = "CHAT_API_KEY"            # the environment variable holding the key (optional)
 //! ```
 
 use crate::fields::CanonicalField;
@@ -59,6 +67,8 @@ pub struct Config {
     pub deploy: DeployConfig,
     #[serde(default)]
     pub run: RunConfig,
+    #[serde(default)]
+    pub chat: ChatConfig,
 }
 
 /// `[run]`: how `cradle run` retries a step that failed for a passing
@@ -75,6 +85,25 @@ pub struct RunConfig {
     /// Wait before the first retry in seconds, doubled for each further
     /// one; default 5.
     pub retry_backoff_seconds: Option<u64>,
+}
+
+/// `[chat]`: the language model the console's chat writes answers with.
+/// Every key is optional; without `endpoint` the chat answers
+/// extractively (the matching products and facts, no model).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatConfig {
+    /// An OpenAI-compatible chat completions server: its base URL
+    /// (`http://vllm:8000`), its `/v1`, or the full
+    /// `.../v1/chat/completions` URL.
+    pub endpoint: Option<String>,
+    /// The model name the server serves (vLLM's served model name, an
+    /// Ollama tag, `gpt-4o-mini`); needed when `endpoint` is set.
+    #[serde(default)]
+    pub model: String,
+    /// The name of the environment variable holding the API key, if the
+    /// server needs one (the key itself never goes in cradle.toml).
+    pub api_key_env: Option<String>,
 }
 
 /// `[deploy]`: how the image serves and what its deployments may use.
@@ -305,6 +334,20 @@ mod tests {
         std::fs::write(&path, "[[file]]\nmatch = \"preise[.csv\"\n").unwrap();
         let error = Config::load(&path).unwrap_err().to_string();
         assert!(error.contains("is not a glob"), "{error}");
+        std::fs::write(
+            &path,
+            "[chat]\nendpoint = \"http://llm:8000\"\nmodel = \"m\"\napi_key_env = \"K\"\n",
+        )
+        .unwrap();
+        let chat = Config::load(&path).unwrap().chat;
+        assert_eq!(chat.endpoint.as_deref(), Some("http://llm:8000"));
+        assert_eq!(
+            (chat.model.as_str(), chat.api_key_env.as_deref()),
+            ("m", Some("K"))
+        );
+        std::fs::write(&path, "[chat]\nurl = \"http://llm:8000\"\n").unwrap();
+        let error = format!("{:?}", Config::load(&path).unwrap_err());
+        assert!(error.contains("url"), "{error}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

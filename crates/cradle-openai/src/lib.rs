@@ -10,6 +10,9 @@
 //!   retried with exponential backoff (honouring `Retry-After`, never more
 //!   than [`MAX_BACKOFF`] at once) a bounded number of times; other
 //!   answers fail at once with the status and the start of the body.
+//! - Chat completions come whole ([`Client::chat`]) or streamed
+//!   ([`Client::chat_stream`]: server-sent `data:` chunks up to `[DONE]`,
+//!   each piece of text handed on as it arrives).
 //! - The API key is sent as `Authorization: Bearer ...` and never appears
 //!   in `Debug` output or errors.
 
@@ -139,6 +142,26 @@ impl Client {
     /// when the server says 200.
     pub fn post(&self, operation: &str, body: &Value) -> Result<String, OpenAiError> {
         let url = self.endpoint.url(operation);
+        let mut response = self.send(operation, body)?;
+        response
+            .body_mut()
+            .with_config()
+            .limit(self.endpoint.max_answer_bytes)
+            .read_to_string()
+            .map_err(|e| OpenAiError::Response {
+                url,
+                what: format!("the answer could not be read: {e}"),
+            })
+    }
+
+    /// POSTs `body` as JSON to `operation`, retrying 429, 5xx and
+    /// connection failures; the response of the first 200, its body unread.
+    fn send(
+        &self,
+        operation: &str,
+        body: &Value,
+    ) -> Result<ureq::http::Response<ureq::Body>, OpenAiError> {
+        let url = self.endpoint.url(operation);
         let body = body.to_string();
         let attempts = self.endpoint.max_retries + 1;
         let mut backoff = self.endpoint.initial_backoff;
@@ -158,22 +181,17 @@ impl Client {
                         });
                     }
                 }
+                Ok(response) if response.status().as_u16() == 200 => return Ok(response),
                 Ok(mut response) => {
                     let status = response.status().as_u16();
-                    let text = response
-                        .body_mut()
-                        .with_config()
-                        .limit(self.endpoint.max_answer_bytes)
-                        .read_to_string();
-                    if status == 200 {
-                        return text.map_err(|e| OpenAiError::Response {
-                            url,
-                            what: format!("the answer could not be read: {e}"),
-                        });
-                    }
                     let retryable = status == 429 || (500..=599).contains(&status);
                     if !retryable || attempt == attempts {
-                        let text = text.unwrap_or_default();
+                        let text = response
+                            .body_mut()
+                            .with_config()
+                            .limit(self.endpoint.max_answer_bytes)
+                            .read_to_string()
+                            .unwrap_or_default();
                         return Err(OpenAiError::Status {
                             url,
                             status,
@@ -197,6 +215,58 @@ impl Client {
         unreachable!("the last attempt returns")
     }
 
+    /// A streamed chat completion: `request` is the body of
+    /// `chat/completions` (model, messages, limits); `stream: true` is set
+    /// here. Each piece of text is handed to `on_text` as it arrives; when
+    /// `on_text` returns `false` (nobody listens any more) the answer is
+    /// dropped and the connection closed. Blocks: call it on a thread
+    /// that may block.
+    ///
+    /// Only the request is retried (429, 5xx, connection failures before
+    /// the answer starts); an answer that breaks off is an error, since
+    /// its start has been handed out already. A server that ignores
+    /// `stream` and answers one JSON completion is read as one piece.
+    pub fn chat_stream(
+        &self,
+        request: &Value,
+        mut on_text: impl FnMut(&str) -> bool,
+    ) -> Result<StreamEnd, OpenAiError> {
+        let operation = "chat/completions";
+        let url = self.endpoint.url(operation);
+        let mut request = request.clone();
+        request["stream"] = Value::Bool(true);
+        let mut response = self.send(operation, &request)?;
+        let event_stream = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        let reader = response
+            .body_mut()
+            .with_config()
+            .limit(self.endpoint.max_answer_bytes)
+            .reader();
+        if !event_stream {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::BufReader::new(reader), &mut text)
+                .map_err(|e| OpenAiError::Response {
+                    url: url.clone(),
+                    what: format!("the answer could not be read: {e}"),
+                })?;
+            let answer = completion_text(&text).map_err(|what| OpenAiError::Response {
+                url: url.clone(),
+                what,
+            })?;
+            if !on_text(&answer) {
+                return Ok(StreamEnd::Cancelled);
+            }
+            return Ok(StreamEnd::Finished {
+                finish_reason: None,
+            });
+        }
+        read_event_stream(std::io::BufReader::new(reader), &mut on_text)
+            .map_err(|what| OpenAiError::Response { url, what })
+    }
     /// A chat completion (not streamed): the text of the first choice.
     /// `messages` are OpenAI chat messages (text or content parts).
     pub fn chat(
@@ -213,25 +283,106 @@ impl Client {
             "messages": messages,
         });
         let body = self.post("chat/completions", &request)?;
-        let url = || self.endpoint.url("chat/completions");
-        let answer: Value = serde_json::from_str(&body).map_err(|e| OpenAiError::Response {
-            url: url(),
-            what: format!("not JSON: {e}"),
-        })?;
-        match &answer["choices"][0]["message"]["content"] {
-            Value::String(text) => Ok(text.clone()),
-            // Some servers answer with content parts, like the request.
-            Value::Array(parts) => Ok(parts
-                .iter()
-                .filter_map(|part| part["text"].as_str())
-                .collect::<Vec<_>>()
-                .join("\n")),
-            _ => Err(OpenAiError::Response {
-                url: url(),
-                what: "no choices[0].message.content".to_owned(),
-            }),
+        completion_text(&body).map_err(|what| OpenAiError::Response {
+            url: self.endpoint.url("chat/completions"),
+            what,
+        })
+    }
+}
+
+/// How a streamed chat completion ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamEnd {
+    /// The server said `[DONE]` or closed the stream after the last
+    /// chunk; `finish_reason` as the last chunk gave it (`stop`,
+    /// `length`, ...).
+    Finished { finish_reason: Option<String> },
+    /// The receiver of the text stopped listening.
+    Cancelled,
+}
+
+/// The text of the first choice of a (not streamed) chat completion.
+fn completion_text(body: &str) -> Result<String, String> {
+    let answer: Value = serde_json::from_str(body).map_err(|e| format!("not JSON: {e}"))?;
+    match &answer["choices"][0]["message"]["content"] {
+        Value::String(text) => Ok(text.clone()),
+        // Some servers answer with content parts, like the request.
+        Value::Array(parts) => Ok(parts
+            .iter()
+            .filter_map(|part| part["text"].as_str())
+            .collect::<Vec<_>>()
+            .join("\n")),
+        _ => Err(match answer.get("error") {
+            Some(error) => format!("an error instead of an answer: {error}"),
+            None => "no choices[0].message.content".to_owned(),
+        }),
+    }
+}
+
+/// Reads server-sent events of chat completion chunks: `data:` lines
+/// (several make one event, a blank line ends it), `[DONE]` at the end;
+/// comments (`:`), `event:`, `id:` and `retry:` lines are skipped. The
+/// text of each chunk (`choices[0].delta.content`) goes to `on_text`.
+pub fn read_event_stream(
+    reader: impl std::io::BufRead,
+    on_text: &mut impl FnMut(&str) -> bool,
+) -> Result<StreamEnd, String> {
+    let mut data = String::new();
+    let mut finish_reason = None;
+    let mut lines = reader.lines();
+    loop {
+        let line = match lines.next() {
+            Some(Ok(line)) => Some(line),
+            Some(Err(e)) => return Err(format!("the stream broke off: {e}")),
+            None => None,
+        };
+        let end_of_event = line
+            .as_deref()
+            .is_none_or(|l| l.trim_end_matches('\r').is_empty());
+        if let Some(line) = &line {
+            let line = line.trim_end_matches('\r');
+            if let Some(value) = line.strip_prefix("data:") {
+                let value = value.strip_prefix(' ').unwrap_or(value);
+                if !data.is_empty() {
+                    data.push('\n');
+                }
+                data.push_str(value);
+            }
+        }
+        if end_of_event && !data.is_empty() {
+            let event = std::mem::take(&mut data);
+            if event.trim() == "[DONE]" {
+                return Ok(StreamEnd::Finished { finish_reason });
+            }
+            let chunk: Value = serde_json::from_str(&event)
+                .map_err(|e| format!("a chunk is not JSON ({e}): {}", start_of(&event)))?;
+            if let Some(error) = chunk.get("error") {
+                return Err(format!("the server reported an error mid-answer: {error}"));
+            }
+            let choice = &chunk["choices"][0];
+            if let Some(text) = choice["delta"]["content"].as_str()
+                && !text.is_empty()
+                && !on_text(text)
+            {
+                return Ok(StreamEnd::Cancelled);
+            }
+            if let Some(reason) = choice["finish_reason"].as_str() {
+                finish_reason = Some(reason.to_owned());
+            }
+        }
+        if line.is_none() {
+            // Some servers close without `[DONE]`; an answer that said how
+            // it finished is whole, one that did not was cut off.
+            return match finish_reason {
+                Some(_) => Ok(StreamEnd::Finished { finish_reason }),
+                None => Err("the stream ended before the answer finished".to_owned()),
+            };
         }
     }
+}
+
+fn start_of(text: &str) -> String {
+    text.chars().take(ERROR_BODY_CHARS).collect()
 }
 
 #[cfg(test)]
@@ -263,5 +414,75 @@ mod tests {
             endpoint.client(),
             Err(OpenAiError::Setting { .. })
         ));
+    }
+
+    /// Text pieces and the end of a stream as [`read_event_stream`] reads it.
+    fn read(stream: &str) -> (Vec<String>, Result<StreamEnd, String>) {
+        let mut pieces = Vec::new();
+        let end = read_event_stream(stream.as_bytes(), &mut |text: &str| {
+            pieces.push(text.to_owned());
+            true
+        });
+        (pieces, end)
+    }
+
+    #[test]
+    fn reads_server_sent_chunks() {
+        let chunk = |text: &str| {
+            format!(
+                "data: {}\n\n",
+                serde_json::json!({"choices": [{"delta": {"content": text}}]})
+            )
+        };
+        let stream = format!(
+            ": keep-alive\r\n\r\n{}event: message\r\n{}data: {}\n\ndata: [DONE]\n\n",
+            chunk("Hallo"),
+            chunk(" Welt [1]"),
+            serde_json::json!({"choices": [{"delta": {}, "finish_reason": "stop"}]}),
+        );
+        let (pieces, end) = read(&stream);
+        assert_eq!(pieces, ["Hallo", " Welt [1]"]);
+        assert_eq!(
+            end,
+            Ok(StreamEnd::Finished {
+                finish_reason: Some("stop".into())
+            })
+        );
+
+        // One event over two data lines.
+        let (pieces, _) = read(
+            "data: {\"choices\": [{\"delta\":\ndata: {\"content\": \"x\"}}]}\n\ndata: [DONE]\n",
+        );
+        assert_eq!(pieces, ["x"]);
+
+        // Cut off before it finished, an error chunk, a chunk not JSON.
+        assert!(read(&chunk("half")).1.is_err());
+        let error = read("data: {\"error\": {\"message\": \"model not found\"}}\n\n").1;
+        assert!(error.unwrap_err().contains("model not found"));
+        assert!(read("data: <html>\n\n").1.unwrap_err().contains("not JSON"));
+
+        // The listener leaves: reading stops.
+        let mut seen = 0;
+        let end = read_event_stream(
+            format!("{}{}", chunk("a"), chunk("b")).as_bytes(),
+            &mut |_: &str| {
+                seen += 1;
+                false
+            },
+        );
+        assert_eq!((seen, end), (1, Ok(StreamEnd::Cancelled)));
+    }
+
+    #[test]
+    fn whole_completions_with_text_or_parts() {
+        let text = r#"{"choices": [{"message": {"content": "ok"}}]}"#;
+        assert_eq!(completion_text(text).as_deref(), Ok("ok"));
+        let parts = r#"{"choices": [{"message": {"content": [{"type": "text", "text": "a"}, {"text": "b"}]}}]}"#;
+        assert_eq!(completion_text(parts).as_deref(), Ok("a\nb"));
+        assert!(
+            completion_text(r#"{"error": "busy"}"#)
+                .unwrap_err()
+                .contains("busy")
+        );
     }
 }

@@ -1,5 +1,5 @@
-//! The server's mutable state: API keys today; users, chat history and the
-//! audit log later. A SQLite file `<state dir>/state.db` (WAL) by default,
+//! The server's mutable state: API keys and chat conversations (kept per
+//! owner: a user or an API key); users and the audit log later. A SQLite file `<state dir>/state.db` (WAL) by default,
 //! PostgreSQL when a `postgres://` URL is given, so a deployment with
 //! several replicas can share one database.
 //!
@@ -49,10 +49,11 @@ const TOUCH_INTERVAL_SECONDS: i64 = 60;
 
 /// The numbered migrations; each is a list of statements run in order in
 /// one transaction. Never edit an applied one: append a new version.
-const MIGRATIONS: &[(i64, &[&str])] = &[(
-    1,
-    &[
-        "CREATE TABLE IF NOT EXISTS api_keys (
+const MIGRATIONS: &[(i64, &[&str])] = &[
+    (
+        1,
+        &[
+            "CREATE TABLE IF NOT EXISTS api_keys (
             id TEXT PRIMARY KEY,
             name TEXT NOT NULL,
             prefix TEXT NOT NULL,
@@ -61,9 +62,37 @@ const MIGRATIONS: &[(i64, &[&str])] = &[(
             last_used_at BIGINT,
             revoked_at BIGINT
         )",
-        "CREATE INDEX IF NOT EXISTS api_keys_prefix ON api_keys (prefix)",
-    ],
-)];
+            "CREATE INDEX IF NOT EXISTS api_keys_prefix ON api_keys (prefix)",
+        ],
+    ),
+    (
+        3,
+        &[
+            // `owner` is `user:<id>` or `key:<api key id>`: every read and
+            // write of a conversation names its owner.
+            "CREATE TABLE IF NOT EXISTS conversations (
+            id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            title TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL
+        )",
+            "CREATE INDEX IF NOT EXISTS conversations_owner ON conversations (owner, updated_at)",
+            // `citations` is the JSON of the answer's citations (cradle-chat
+            // writes and reads it); `seq` orders a conversation's messages.
+            "CREATE TABLE IF NOT EXISTS chat_messages (
+            id TEXT PRIMARY KEY,
+            conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            seq BIGINT NOT NULL,
+            role TEXT NOT NULL,
+            content TEXT NOT NULL,
+            citations TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            UNIQUE (conversation_id, seq)
+        )",
+        ],
+    ),
+];
 
 /// Where the state lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,6 +147,8 @@ pub enum StateDbError {
     },
     #[error("an API key name must be 1 to 100 characters without control characters")]
     InvalidName,
+    #[error("no conversation {id:?} of this user")]
+    ConversationNotFound { id: String },
 }
 
 impl From<sqlx::Error> for StateDbError {
@@ -421,6 +452,249 @@ impl StateDb {
     pub async fn close(&self) {
         with_pool!(self, pool => pool.close().await);
     }
+}
+
+/// A conversation as listed: who owns it is not repeated, the caller
+/// named the owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConversationInfo {
+    pub id: String,
+    /// The start of the first question.
+    pub title: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// One stored message of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredChatMessage {
+    pub id: String,
+    /// `user` or `assistant`.
+    pub role: String,
+    pub content: String,
+    /// JSON text, as the writer gave it (`[]` for none).
+    pub citations: String,
+    pub created_at: String,
+}
+
+/// The most characters of a conversation's title.
+const TITLE_CHARS: usize = 80;
+
+impl StateDb {
+    /// Starts a conversation of `owner`, titled after its first question.
+    pub async fn create_conversation(
+        &self,
+        owner: &str,
+        first_question: &str,
+    ) -> Result<ConversationInfo, StateDbError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let title = title_of(first_question);
+        let now = now_seconds();
+        let insert = self.sql(
+            "INSERT INTO conversations (id, owner, title, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $4)",
+        );
+        with_pool!(self, pool => {
+            sqlx::query(insert)
+                .bind(&id)
+                .bind(owner)
+                .bind(&title)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map(drop)
+        })?;
+        Ok(ConversationInfo {
+            id,
+            title,
+            created_at: rfc3339(now),
+            updated_at: rfc3339(now),
+        })
+    }
+
+    /// The conversations of `owner`, most recently active first, at most
+    /// `limit`.
+    pub async fn list_conversations(
+        &self,
+        owner: &str,
+        limit: u32,
+    ) -> Result<Vec<ConversationInfo>, StateDbError> {
+        let select = self.sql(
+            "SELECT id, title, created_at, updated_at FROM conversations \
+             WHERE owner = $1 ORDER BY updated_at DESC, created_at DESC, id LIMIT $2",
+        );
+        let rows = with_pool!(self, pool => {
+            sqlx::query(select)
+                .bind(owner)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await
+                .and_then(|rows| rows.iter().map(conversation_from_row).collect::<Result<Vec<_>, _>>())
+        })?;
+        Ok(rows)
+    }
+
+    /// One conversation of `owner`; `None` if there is none with this id
+    /// or it belongs to someone else (the two are not told apart).
+    pub async fn conversation(
+        &self,
+        owner: &str,
+        id: &str,
+    ) -> Result<Option<ConversationInfo>, StateDbError> {
+        let select = self.sql(
+            "SELECT id, title, created_at, updated_at FROM conversations \
+             WHERE id = $1 AND owner = $2",
+        );
+        let row = with_pool!(self, pool => {
+            sqlx::query(select)
+                .bind(id)
+                .bind(owner)
+                .fetch_optional(pool)
+                .await
+                .and_then(|row| row.as_ref().map(conversation_from_row).transpose())
+        })?;
+        Ok(row)
+    }
+
+    /// The messages of a conversation of `owner`, oldest first; `None` as
+    /// for [`StateDb::conversation`].
+    pub async fn chat_messages(
+        &self,
+        owner: &str,
+        conversation_id: &str,
+    ) -> Result<Option<Vec<StoredChatMessage>>, StateDbError> {
+        if self.conversation(owner, conversation_id).await?.is_none() {
+            return Ok(None);
+        }
+        // The owner is checked again in the statement itself, so the
+        // messages can never be read past it.
+        let select = self.sql(
+            "SELECT m.id, m.role, m.content, m.citations, m.created_at \
+             FROM chat_messages m JOIN conversations c ON c.id = m.conversation_id \
+             WHERE m.conversation_id = $1 AND c.owner = $2 ORDER BY m.seq",
+        );
+        let rows = with_pool!(self, pool => {
+            sqlx::query(select)
+                .bind(conversation_id)
+                .bind(owner)
+                .fetch_all(pool)
+                .await
+                .and_then(|rows| rows.iter().map(message_from_row).collect::<Result<Vec<_>, _>>())
+        })?;
+        Ok(Some(rows))
+    }
+
+    /// Appends a message to a conversation of `owner`; an unknown
+    /// conversation, or another owner's, is [`StateDbError::ConversationNotFound`].
+    pub async fn add_chat_message(
+        &self,
+        owner: &str,
+        conversation_id: &str,
+        role: &str,
+        content: &str,
+        citations_json: &str,
+    ) -> Result<StoredChatMessage, StateDbError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = now_seconds();
+        let touch =
+            self.sql("UPDATE conversations SET updated_at = $1 WHERE id = $2 AND owner = $3");
+        let next =
+            self.sql("SELECT COALESCE(MAX(seq), 0) FROM chat_messages WHERE conversation_id = $1");
+        let insert = self.sql(
+            "INSERT INTO chat_messages (id, conversation_id, seq, role, content, citations, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        );
+        let found = with_pool!(self, pool => async {
+            let mut transaction = pool.begin().await?;
+            // Touching the row first checks the owner and, on PostgreSQL,
+            // locks the conversation, so two answers do not take one seq.
+            let touched = sqlx::query(touch)
+                .bind(now)
+                .bind(conversation_id)
+                .bind(owner)
+                .execute(&mut *transaction)
+                .await?
+                .rows_affected();
+            if touched == 0 {
+                return Ok::<bool, sqlx::Error>(false);
+            }
+            let last: i64 = sqlx::query(next)
+                .bind(conversation_id)
+                .fetch_one(&mut *transaction)
+                .await?
+                .try_get(0)?;
+            sqlx::query(insert)
+                .bind(&id)
+                .bind(conversation_id)
+                .bind(last + 1)
+                .bind(role)
+                .bind(content)
+                .bind(citations_json)
+                .bind(now)
+                .execute(&mut *transaction)
+                .await?;
+            transaction.commit().await?;
+            Ok(true)
+        }.await)?;
+        if !found {
+            return Err(StateDbError::ConversationNotFound {
+                id: conversation_id.to_owned(),
+            });
+        }
+        Ok(StoredChatMessage {
+            id,
+            role: role.to_owned(),
+            content: content.to_owned(),
+            citations: citations_json.to_owned(),
+            created_at: rfc3339(now),
+        })
+    }
+}
+
+/// The first line of a question, at most [`TITLE_CHARS`] characters.
+fn title_of(question: &str) -> String {
+    let line = question.trim().lines().next().unwrap_or("").trim();
+    let mut title: String = line
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(TITLE_CHARS)
+        .collect();
+    if line.chars().count() > TITLE_CHARS {
+        title.push('…');
+    }
+    title
+}
+
+fn conversation_from_row<R>(row: &R) -> Result<ConversationInfo, sqlx::Error>
+where
+    R: Row,
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(ConversationInfo {
+        id: row.try_get("id")?,
+        title: row.try_get("title")?,
+        created_at: rfc3339(row.try_get("created_at")?),
+        updated_at: rfc3339(row.try_get("updated_at")?),
+    })
+}
+
+fn message_from_row<R>(row: &R) -> Result<StoredChatMessage, sqlx::Error>
+where
+    R: Row,
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(StoredChatMessage {
+        id: row.try_get("id")?,
+        role: row.try_get("role")?,
+        content: row.try_get("content")?,
+        citations: row.try_get("citations")?,
+        created_at: rfc3339(row.try_get("created_at")?),
+    })
 }
 
 /// A row of `api_keys`.

@@ -1,4 +1,5 @@
-//! The state database's API keys against SQLite (always) and PostgreSQL
+//! The state database's API keys and chat conversations against SQLite
+//! (always) and PostgreSQL
 //! (when `CRADLE_TEST_DATABASE_URL` names one; then an unreachable
 //! database fails the test rather than skipping it).
 
@@ -55,6 +56,105 @@ async fn check_keys(db: &StateDb) {
     assert!(db.create_api_key("a\nb").await.is_err());
 }
 
+/// Two owners' conversations: each sees, reads and extends only its own;
+/// the same for both dialects.
+async fn check_conversations(db: &StateDb) {
+    let alice = format!("user:alice-{}", uuid_like());
+    let bob = format!("key:bob-{}", uuid_like());
+    let first = db
+        .create_conversation(&alice, "  Welche Einbauleuchten sind dimmbar?\nund mehr")
+        .await
+        .expect("create");
+    assert_eq!(first.title, "Welche Einbauleuchten sind dimmbar?");
+    let long = db
+        .create_conversation(&alice, &"x".repeat(200))
+        .await
+        .expect("create");
+    assert_eq!(
+        long.title.chars().count(),
+        81,
+        "80 characters and an ellipsis"
+    );
+    let question = db
+        .add_chat_message(&alice, &first.id, "user", "Welche sind dimmbar?", "[]")
+        .await
+        .expect("add");
+    let citations = r#"[{"n":1,"article_no":"LW-100234"}]"#;
+    db.add_chat_message(&alice, &first.id, "assistant", "LW-100234 [1]", citations)
+        .await
+        .expect("add");
+
+    let mine = db.list_conversations(&alice, 50).await.expect("list");
+    assert_eq!(mine.len(), 2);
+    assert!(mine.iter().any(|c| c.id == first.id));
+    assert_eq!(
+        db.list_conversations(&alice, 1).await.expect("list").len(),
+        1
+    );
+    let messages = db
+        .chat_messages(&alice, &first.id)
+        .await
+        .expect("read")
+        .expect("alice's own");
+    assert_eq!(
+        messages.iter().map(|m| m.role.as_str()).collect::<Vec<_>>(),
+        ["user", "assistant"]
+    );
+    assert_eq!(messages[0], question);
+    assert_eq!(messages[1].citations, citations);
+
+    // Bob sees nothing of Alice's, cannot read or extend her conversation.
+    assert!(
+        db.list_conversations(&bob, 50)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    assert!(
+        db.conversation(&bob, &first.id)
+            .await
+            .expect("get")
+            .is_none()
+    );
+    assert!(
+        db.chat_messages(&bob, &first.id)
+            .await
+            .expect("read")
+            .is_none()
+    );
+    let refused = db
+        .add_chat_message(&bob, &first.id, "user", "mine now", "[]")
+        .await
+        .expect_err("another owner's conversation");
+    assert!(matches!(
+        refused,
+        cradle_state::StateDbError::ConversationNotFound { .. }
+    ));
+    let own = db
+        .create_conversation(&bob, "Straßenleuchten?")
+        .await
+        .expect("create");
+    assert_eq!(
+        db.list_conversations(&bob, 50).await.expect("list"),
+        [own.clone()].as_slice()
+    );
+    assert!(
+        db.conversation(&alice, &own.id)
+            .await
+            .expect("get")
+            .is_none()
+    );
+    // Nothing of Bob's attempt reached Alice's conversation.
+    assert_eq!(
+        db.chat_messages(&alice, &first.id)
+            .await
+            .expect("read")
+            .expect("alice's own")
+            .len(),
+        2
+    );
+}
+
 fn uuid_like() -> String {
     format!(
         "{:x}",
@@ -72,6 +172,7 @@ async fn sqlite_keys_persist_across_opens() {
     let db = StateDb::open(&config).await.expect("open");
     assert_eq!(db.dialect(), "sqlite");
     check_keys(&db).await;
+    check_conversations(&db).await;
     let kept = db.create_api_key("kept").await.expect("create");
     db.close().await;
     assert!(dir.path().join("state/state.db").is_file());
@@ -117,6 +218,7 @@ async fn postgres_keys_when_configured() {
         .unwrap_or_else(|error| panic!("CRADLE_TEST_DATABASE_URL is set but: {error:?}"));
     assert_eq!(db.dialect(), "postgres");
     check_keys(&db).await;
+    check_conversations(&db).await;
     // Opening again runs no migration twice.
     let again = StateDb::open(&StateConfig::DatabaseUrl(url))
         .await

@@ -5,6 +5,8 @@
 //!   published as `cradle ingest` publishes them;
 //! - [`fixture`]: a small data folder as the server opens it (lakehouse,
 //!   search index, catalog);
+//! - [`chat_server`]: a local OpenAI-compatible chat server that streams
+//!   a scripted answer and records the prompts it was sent;
 //! - [`python`]: the Python with the reference readers
 //!   (`scripts/test.sh` installs them);
 //! - [`free_port`]: a port nothing listens on.
@@ -12,6 +14,7 @@
 //! A test that needs something this crate cannot provide fails with the
 //! command that provides it; nothing is skipped.
 
+pub mod chat_server;
 pub mod fixture;
 pub mod lakehouse;
 mod python;

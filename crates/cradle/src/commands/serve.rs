@@ -1,6 +1,7 @@
 //! `cradle serve`: the console for one customer, one process, one port.
 //! Data is opened read-only and memory-mapped (a workspace, or an image's
 //! data directory); mutable state lives in `--state DIR` or `DATABASE_URL`.
+//! The chat's language model is the `[chat]` section of `<WS>/cradle.toml`.
 
 use anyhow::{Context, Result};
 use cradle_console::{LogFormat, ServerConfig};
@@ -54,6 +55,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         args.workspace.display(),
         args.workspace.display()
     );
+    let settings = cradle_core::config::Config::load(
+        &cradle_fs::Workspace::new(&args.workspace).config_file(),
+    )?;
     let mut config = ServerConfig::for_workspace(&args.workspace);
     if let Some(state) = args.state {
         config.state = StateConfig::from_env(state);
@@ -79,6 +83,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         cradle_console::init_logging(config.log_format);
         let server = cradle_console::Server::bind(config).await?;
         let state = server.state();
+        state.configure_chat(settings.chat);
         let mcp = cradle_mcp::router(state.data_slot().clone(), state.state_db().clone(), mcp);
         server.run_with(mcp, shutdown_signal()).await
     })?;

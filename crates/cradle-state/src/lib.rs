@@ -1,5 +1,5 @@
-//! The server's mutable state: API keys today; users, chat history and the
-//! audit log later. A SQLite file `<state dir>/state.db` (WAL) by default,
+//! The server's mutable state: API keys, and users with their sessions,
+//! one-time links, the audit log and class corrections (`users.rs`). A SQLite file `<state dir>/state.db` (WAL) by default,
 //! PostgreSQL when a `postgres://` URL is given, so a deployment with
 //! several replicas can share one database.
 //!
@@ -49,10 +49,11 @@ const TOUCH_INTERVAL_SECONDS: i64 = 60;
 
 /// The numbered migrations; each is a list of statements run in order in
 /// one transaction. Never edit an applied one: append a new version.
-const MIGRATIONS: &[(i64, &[&str])] = &[(
-    1,
-    &[
-        "CREATE TABLE IF NOT EXISTS api_keys (
+const MIGRATIONS: &[(i64, &[&str])] = &[
+    (
+        1,
+        &[
+            "CREATE TABLE IF NOT EXISTS api_keys (
             id TEXT PRIMARY KEY,
             name TEXT NOT NULL,
             prefix TEXT NOT NULL,
@@ -61,9 +62,11 @@ const MIGRATIONS: &[(i64, &[&str])] = &[(
             last_used_at BIGINT,
             revoked_at BIGINT
         )",
-        "CREATE INDEX IF NOT EXISTS api_keys_prefix ON api_keys (prefix)",
-    ],
-)];
+            "CREATE INDEX IF NOT EXISTS api_keys_prefix ON api_keys (prefix)",
+        ],
+    ),
+    (2, users::MIGRATION),
+];
 
 /// Where the state lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,6 +121,27 @@ pub enum StateDbError {
     },
     #[error("an API key name must be 1 to 100 characters without control characters")]
     InvalidName,
+    #[error("{role:?} is not a role\nhint: use customer_admin, editor, viewer or developer")]
+    InvalidRole { role: String },
+    #[error("{email:?} is not an email address")]
+    InvalidEmail { email: String },
+    #[error(
+        "a user with the email {email} exists already\nhint: `cradle user list --workspace <WS>` shows the users"
+    )]
+    DuplicateEmail { email: String },
+    #[error("no user {user}\nhint: `cradle user list --workspace <WS>` shows the users")]
+    NoSuchUser { user: String },
+    #[error("the user {email} is disabled\nhint: an admin can enable them on /users")]
+    UserDisabled { email: String },
+    #[error(
+        "a password must have at least {} characters",
+        users::MIN_PASSWORD_CHARS
+    )]
+    WeakPassword,
+    #[error("an ETIM class must be 1 to 100 characters without control characters")]
+    InvalidClass,
+    #[error("cannot hash the password: {message}")]
+    PasswordHash { message: String },
 }
 
 impl From<sqlx::Error> for StateDbError {
@@ -163,6 +187,13 @@ macro_rules! with_pool {
         }
     };
 }
+
+mod users;
+
+pub use users::{
+    AuditEntry, ClassCorrection, LINK_SECONDS, LinkPurpose, MIN_PASSWORD_CHARS, NewSession, Role,
+    SESSION_SECONDS, Session, User, normalise_email,
+};
 
 /// The open state database; cheap to clone (a connection pool).
 #[derive(Debug, Clone)]

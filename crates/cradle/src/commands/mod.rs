@@ -12,5 +12,6 @@ pub mod index;
 pub mod ingest;
 pub mod mcp;
 pub mod serve;
+pub mod user;
 pub mod validate;
 pub mod verify;

@@ -59,7 +59,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let server = cradle_console::Server::bind(config).await?;
         let state = server.state();
         let mcp = cradle_mcp::router(state.data_slot().clone(), state.state_db().clone(), mcp);
-        server.run_with(mcp, shutdown_signal()).await
+        let web = cradle_web::router(state.clone());
+        server.run_with(mcp.merge(web), shutdown_signal()).await
     })?;
     Ok(ExitCode::SUCCESS)
 }

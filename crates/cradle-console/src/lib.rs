@@ -53,7 +53,7 @@ use tokio::net::TcpListener;
 
 pub use error::AppError;
 pub use logging::{LogFormat, init_logging};
-pub use request::{REQUEST_ID_HEADER, UNMATCHED_ROUTE};
+pub use request::{REQUEST_ID_HEADER, UNMATCHED_ROUTE, current_id};
 pub use state::AppState;
 
 /// The port the console listens on unless told otherwise.

@@ -246,7 +246,26 @@ pub fn build(count: usize, seed: u64) -> Vec<Product> {
         }
         start = end;
     }
+    hostile_names(&mut products);
     products
+}
+
+/// Names a customer's file may well contain and a page must show as text:
+/// markup that would run script if a page did not escape it. Given to the
+/// last two products that are not luminaires (no label picture, so OCR
+/// never reads them), in both languages.
+pub const HOSTILE_NAMES: [&str; 2] = [
+    "<script>alert(1)</script>",
+    "\"><img src=x onerror=alert(1)>",
+];
+
+fn hostile_names(products: &mut [Product]) {
+    let mut names = HOSTILE_NAMES.iter();
+    for product in products.iter_mut().rev().filter(|p| !p.luminaire()) {
+        let Some(name) = names.next() else { break };
+        product.name_de = (*name).to_owned();
+        product.name_en = (*name).to_owned();
+    }
 }
 
 fn product(index: u32, family: usize, series: &'static str, seed: u64) -> Product {

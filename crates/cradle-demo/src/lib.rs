@@ -12,6 +12,7 @@ mod catalog;
 mod files;
 mod format;
 mod media;
+pub use catalog::HOSTILE_NAMES;
 pub use media::MEDIA_FILES;
 mod rng;
 mod table;

@@ -374,3 +374,47 @@ fn full_scale_resembles_the_reference_delivery() {
     assert!((50.0..=62.0).contains(&megabytes), "{megabytes:.1} MB");
     check_delivery(temp.path(), &manifest);
 }
+
+#[test]
+fn the_delivery_names_two_products_with_markup() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    cradle_demo::generate(
+        dir.path(),
+        &cradle_demo::DemoOptions {
+            scale: 0.002,
+            seed: 7,
+        },
+    )
+    .expect("generate");
+    let mut found = [false; 2];
+    let mut folders = vec![dir.path().to_path_buf()];
+    let mut files = Vec::new();
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(folder).expect("read") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    for path in files {
+        let text = match path.extension().and_then(|e| e.to_str()) {
+            Some("csv") => {
+                String::from_utf8_lossy(&std::fs::read(&path).expect("read")).into_owned()
+            }
+            Some("xlsx") => xlsx_grids(&path)
+                .iter()
+                .flat_map(|(_, grid)| grid.iter().flatten().map(|cell| cell.text.clone()))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            _ => continue,
+        };
+        // The second name's leading quote is doubled in CSV.
+        for (i, name) in cradle_demo::HOSTILE_NAMES.iter().enumerate() {
+            found[i] |= text.contains(name.trim_start_matches('"'));
+        }
+    }
+    assert_eq!(found, [true, true], "both names are in the delivery");
+}

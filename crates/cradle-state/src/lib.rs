@@ -1,5 +1,6 @@
-//! The server's mutable state: API keys and chat conversations (kept per
-//! owner: a user or an API key); users and the audit log later. A SQLite file `<state dir>/state.db` (WAL) by default,
+//! The server's mutable state: API keys; users with their sessions,
+//! one-time links, the audit log and class corrections (`users.rs`); chat
+//! conversations kept per owner (a user or an API key). A SQLite file `<state dir>/state.db` (WAL) by default,
 //! PostgreSQL when a `postgres://` URL is given, so a deployment with
 //! several replicas can share one database.
 //!
@@ -65,6 +66,7 @@ const MIGRATIONS: &[(i64, &[&str])] = &[
             "CREATE INDEX IF NOT EXISTS api_keys_prefix ON api_keys (prefix)",
         ],
     ),
+    (2, users::MIGRATION),
     (
         3,
         &[
@@ -149,6 +151,27 @@ pub enum StateDbError {
     InvalidName,
     #[error("no conversation {id:?} of this user")]
     ConversationNotFound { id: String },
+    #[error("{role:?} is not a role\nhint: use customer_admin, editor, viewer or developer")]
+    InvalidRole { role: String },
+    #[error("{email:?} is not an email address")]
+    InvalidEmail { email: String },
+    #[error(
+        "a user with the email {email} exists already\nhint: `cradle user list --workspace <WS>` shows the users"
+    )]
+    DuplicateEmail { email: String },
+    #[error("no user {user}\nhint: `cradle user list --workspace <WS>` shows the users")]
+    NoSuchUser { user: String },
+    #[error("the user {email} is disabled\nhint: an admin can enable them on /users")]
+    UserDisabled { email: String },
+    #[error(
+        "a password must have at least {} characters",
+        users::MIN_PASSWORD_CHARS
+    )]
+    WeakPassword,
+    #[error("an ETIM class must be 1 to 100 characters without control characters")]
+    InvalidClass,
+    #[error("cannot hash the password: {message}")]
+    PasswordHash { message: String },
 }
 
 impl From<sqlx::Error> for StateDbError {
@@ -194,6 +217,13 @@ macro_rules! with_pool {
         }
     };
 }
+
+mod users;
+
+pub use users::{
+    AuditEntry, ClassCorrection, LINK_SECONDS, LinkPurpose, MIN_PASSWORD_CHARS, NewSession, Role,
+    SESSION_SECONDS, Session, User, normalise_email,
+};
 
 /// The open state database; cheap to clone (a connection pool).
 #[derive(Debug, Clone)]

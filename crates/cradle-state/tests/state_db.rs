@@ -225,3 +225,173 @@ async fn postgres_keys_when_configured() {
         .expect("reopen");
     assert!(again.list_api_keys().await.is_ok());
 }
+
+/// Users, links, sessions, disabling, the audit log and class corrections;
+/// the same for both dialects.
+async fn check_users(db: &StateDb) {
+    use cradle_state::{LinkPurpose, Role};
+    let email = format!("Ada.{}@Example.com", uuid_like());
+    let user = db.create_user(&email, Role::Editor).await.expect("create");
+    assert_eq!(user.email, email.to_lowercase(), "stored in lower case");
+    assert!(!user.has_password && !user.disabled());
+    assert!(
+        db.create_user(&email, Role::Viewer).await.is_err(),
+        "unique"
+    );
+    assert!(db.create_user("not-an-email", Role::Viewer).await.is_err());
+
+    // A one-time link works once.
+    let token = db
+        .issue_link(&user.id, LinkPurpose::SignIn)
+        .await
+        .expect("link");
+    let (redeemed, purpose) = db
+        .redeem_link(&token)
+        .await
+        .expect("redeem")
+        .expect("valid");
+    assert_eq!(
+        (redeemed.id.as_str(), purpose),
+        (user.id.as_str(), LinkPurpose::SignIn)
+    );
+    assert!(
+        db.redeem_link(&token).await.expect("redeem").is_none(),
+        "used up"
+    );
+    assert!(db.redeem_link("nonsense").await.expect("redeem").is_none());
+
+    // Passwords.
+    assert!(db.set_password(&user.id, "short").await.is_err());
+    db.set_password(&user.id, "a long enough password")
+        .await
+        .expect("set");
+    let checked = db
+        .check_password(&email, "a long enough password")
+        .await
+        .expect("check")
+        .expect("matches");
+    assert_eq!(checked.id, user.id);
+    assert!(checked.has_password);
+    assert!(
+        db.check_password(&email, "a long enough passworD")
+            .await
+            .expect("check")
+            .is_none()
+    );
+    assert!(
+        db.check_password("nobody@example.com", "whatever it is")
+            .await
+            .expect("check")
+            .is_none()
+    );
+
+    // Sessions, and disabling ends them.
+    let session = db.create_session(&user.id).await.expect("session");
+    let found = db
+        .session(&session.token)
+        .await
+        .expect("lookup")
+        .expect("live");
+    assert_eq!(found.user.id, user.id);
+    assert_eq!(found.csrf, session.csrf);
+    assert!(found.user.last_sign_in_at.is_some());
+    assert!(db.session("unknown").await.expect("lookup").is_none());
+    let other = db.create_session(&user.id).await.expect("session");
+    db.end_session(&other.token).await.expect("sign out");
+    assert!(db.session(&other.token).await.expect("lookup").is_none());
+    let unused = db
+        .issue_link(&user.id, LinkPurpose::Reset)
+        .await
+        .expect("link");
+    db.disable_user(&user.id).await.expect("disable");
+    assert!(
+        db.session(&session.token).await.expect("lookup").is_none(),
+        "session ended"
+    );
+    assert!(
+        db.redeem_link(&unused).await.expect("redeem").is_none(),
+        "links ended"
+    );
+    assert!(
+        db.check_password(&email, "a long enough password")
+            .await
+            .expect("check")
+            .is_none()
+    );
+    assert!(db.issue_link(&user.id, LinkPurpose::SignIn).await.is_err());
+    db.enable_user(&user.id).await.expect("enable");
+    assert!(
+        db.check_password(&email, "a long enough password")
+            .await
+            .expect("check")
+            .is_some()
+    );
+
+    db.set_role(&user.id, Role::Developer).await.expect("role");
+    db.set_language(&user.id, Some("de"))
+        .await
+        .expect("language");
+    let changed = db.user(&user.id).await.expect("user").expect("exists");
+    assert_eq!(
+        (changed.role, changed.language.as_deref()),
+        (Role::Developer, Some("de"))
+    );
+    assert!(
+        db.users()
+            .await
+            .expect("users")
+            .iter()
+            .any(|u| u.id == user.id)
+    );
+
+    // The audit log, newest first.
+    db.audit("cli", "user_added", Some(&email), None)
+        .await
+        .expect("audit");
+    db.audit(&format!("user:{email}"), "sign_in", None, Some("link"))
+        .await
+        .expect("audit");
+    let log = db.audit_log(2).await.expect("log");
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0].action, "sign_in");
+    assert_eq!(log[1].action, "user_added");
+
+    // Class corrections: the newest wins.
+    let article = format!("A-{}", uuid_like());
+    db.correct_class(&article, "EC000001", Some("EC000002"), &changed)
+        .await
+        .expect("correct");
+    db.correct_class(&article, "EC000003", Some("EC000001"), &changed)
+        .await
+        .expect("correct");
+    assert!(
+        db.correct_class(&article, " ", None, &changed)
+            .await
+            .is_err()
+    );
+    let corrections = db.class_corrections(&article).await.expect("corrections");
+    assert_eq!(corrections.len(), 2);
+    assert_eq!(corrections[0].etim_class, "EC000003");
+    assert_eq!(corrections[0].email, changed.email);
+}
+
+#[tokio::test]
+async fn sqlite_users_sessions_and_audit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = StateDb::open(&StateConfig::Dir(dir.path().join("state")))
+        .await
+        .expect("open");
+    check_users(&db).await;
+}
+
+#[tokio::test]
+async fn postgres_users_sessions_and_audit_when_configured() {
+    let Ok(url) = std::env::var("CRADLE_TEST_DATABASE_URL") else {
+        eprintln!("CRADLE_TEST_DATABASE_URL is not set; PostgreSQL not tested");
+        return;
+    };
+    let db = StateDb::open(&StateConfig::DatabaseUrl(url))
+        .await
+        .unwrap_or_else(|error| panic!("CRADLE_TEST_DATABASE_URL is set but: {error:?}"));
+    check_users(&db).await;
+}

@@ -47,6 +47,9 @@ enum Command {
     /// Manage API keys of the console.
     #[command(subcommand)]
     ApiKey(commands::api_key::Command),
+    /// Manage the console's users (add prints a one-time sign-in link).
+    #[command(subcommand)]
+    User(commands::user::Command),
     /// Check a workspace before an image is built from it.
     Validate(commands::validate::Args),
     /// Write the workspace's OCI image (data inside), compose.yaml and Kubernetes manifests.
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
         Command::Index(args) => commands::index::run(args),
         Command::Serve(args) => commands::serve::run(args),
         Command::ApiKey(command) => commands::api_key::run(command),
+        Command::User(command) => commands::user::run(command),
         Command::Mcp(args) => commands::mcp::run(args),
         Command::Validate(args) => commands::validate::run(args),
         Command::Build(args) => commands::build::run(args),

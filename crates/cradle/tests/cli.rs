@@ -37,4 +37,11 @@ fn help_texts() {
             help(&["api-key", command, "--help"])
         );
     }
+    insta::assert_snapshot!("user", help(&["user", "--help"]));
+    for command in ["add", "list", "disable"] {
+        insta::assert_snapshot!(
+            format!("user-{command}"),
+            help(&["user", command, "--help"])
+        );
+    }
 }

@@ -13,5 +13,6 @@ pub mod ingest;
 pub mod mcp;
 pub mod run;
 pub mod serve;
+pub mod user;
 pub mod validate;
 pub mod verify;

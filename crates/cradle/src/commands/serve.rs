@@ -85,7 +85,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let state = server.state();
         state.configure_chat(settings.chat);
         let mcp = cradle_mcp::router(state.data_slot().clone(), state.state_db().clone(), mcp);
-        server.run_with(mcp, shutdown_signal()).await
+        let web = cradle_web::router(state.clone());
+        server.run_with(mcp.merge(web), shutdown_signal()).await
     })?;
     Ok(ExitCode::SUCCESS)
 }

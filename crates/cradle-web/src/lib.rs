@@ -80,7 +80,7 @@ pub fn router(app: AppState) -> Router {
         .route("/search", get(search::page))
         .route("/products/{article_no}", get(product::page))
         .route("/products/{article_no}/class", post(product::correct))
-        .route("/chat", get(chat::page))
+        .route("/chat", get(chat::page).post(chat::ask))
         .route("/sql", get(sql::form).post(sql::run))
         .route("/sql/csv", post(sql::csv))
         .route("/developers", get(developers::page))

@@ -487,6 +487,7 @@ async fn forms_refuse_a_missing_or_wrong_csrf_token(site: &Site) {
             ],
         ),
         ("/account/language", &[("language", "de")]),
+        ("/chat", &[("question", "Einbauleuchte")]),
     ];
     for (uri, fields) in forms {
         for token in [None, Some("wrong")] {
@@ -829,6 +830,71 @@ impl KeyChar for char {
     }
 }
 
+/// A viewer asks; without a language model configured the answer is
+/// extractive: matching products with numbered facts that link to their
+/// pages and name their source. A follow-up stays in the conversation,
+/// and markup in the question comes back as text.
+async fn chat_answers_with_cited_products(site: &Site) {
+    let viewer = site.agent(Role::Viewer).await;
+    let page = site.get("/chat", Some(&viewer)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let answer = site
+        .post(
+            "/chat",
+            Some(&viewer),
+            &[
+                ("csrf", &viewer.csrf),
+                ("question", "Einbauleuchte dimmbar"),
+            ],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert!(answer.body.contains("href=\"/products/"), "{}", answer.body);
+    assert!(answer.body.contains("extractive"), "{}", answer.body);
+    let conversation = answer
+        .body
+        .split("name=\"conversation\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        !conversation.is_empty(),
+        "the page carries its conversation"
+    );
+    let follow_up = site
+        .post(
+            "/chat",
+            Some(&viewer),
+            &[
+                ("csrf", &viewer.csrf),
+                ("conversation", &conversation),
+                ("question", "<script>alert(1)</script>"),
+            ],
+        )
+        .await;
+    assert_eq!(follow_up.status, StatusCode::OK);
+    assert!(!follow_up.body.contains("<script>alert(1)</script>"));
+    // Another user cannot continue it.
+    let other = site.agent(Role::Viewer).await;
+    let refused = site
+        .post(
+            "/chat",
+            Some(&other),
+            &[
+                ("csrf", &other.csrf),
+                ("conversation", &conversation),
+                ("question", "Einbauleuchte"),
+            ],
+        )
+        .await;
+    assert!(
+        refused.body.contains("role=\"alert\"") && !refused.body.contains("href=\"/products/"),
+        "{}",
+        refused.body
+    );
+}
+
 async fn everything(site: &Site) {
     pages_need_a_session(site).await;
     links_sign_in_once_with_safe_cookies(site).await;
@@ -837,6 +903,7 @@ async fn everything(site: &Site) {
     forms_refuse_a_missing_or_wrong_csrf_token(site).await;
     sign_in_by_password_is_rate_limited(site).await;
     a_disabled_users_session_stops_working(site).await;
+    chat_answers_with_cited_products(site).await;
     keys_sql_account_and_sign_out(site).await;
 }
 

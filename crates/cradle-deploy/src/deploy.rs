@@ -146,12 +146,12 @@ impl Phases<'_> {
     }
 }
 
-/// The command that makes the first console user of a deployment. The
-/// console has API keys only so far: the key `deploy` prints is the way in,
-/// and this makes more.
-pub fn first_user_command(container: &str) -> String {
+/// The command that makes the first console user of a deployment: the
+/// running image's own `cradle user add`, which prints a one-time sign-in
+/// link to `url` (the console's address as the user reaches it).
+pub fn first_user_command(container: &str, url: &str) -> String {
     format!(
-        "docker exec {container} cradle api-key create --workspace /data --state /state --name <who>"
+        "docker exec {container} cradle user add --workspace /data --state /state --email <you@example.com> --role customer_admin --url {url}"
     )
 }
 
@@ -313,8 +313,8 @@ pub fn deploy(
         .then(|| docker.logs(&container, LOG_LINES));
 
     Ok(DeployReport {
+        first_user_command: first_user_command(&container, &url),
         url,
-        first_user_command: first_user_command(&container),
         container,
         image: build.tag.clone(),
         digest: build.digest.clone(),

@@ -327,7 +327,7 @@ impl Context {
                     },
                     produced: json!({ "container": report.container, "digest": report.digest }),
                     message: format!(
-                        "{} on {} (healthy {:.1} s after start); more keys: {}",
+                        "{} on {} (healthy {:.1} s after start); first console user: {}",
                         report.container,
                         report.url,
                         report.healthy_ms / 1000.0,

@@ -510,6 +510,26 @@ fn two_customers_deploy_side_by_side_and_each_refuses_the_others_key() {
             );
         }
         keys.push(key);
+        // The first console user, made with the command deploy prints,
+        // inside the running image; its one-time link signs in.
+        let command = stdout
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("first console user:"))
+            .unwrap_or_else(|| panic!("no first-user command in:\n{stdout}"))
+            .trim()
+            .replace("<you@example.com>", "admin@example.com");
+        let made = std::process::Command::new("sh")
+            .args(["-c", &command])
+            .output()
+            .unwrap();
+        assert!(made.status.success(), "{command}: {made:?}");
+        let link = String::from_utf8_lossy(&made.stdout).trim().to_owned();
+        let path = link
+            .strip_prefix(&format!("http://127.0.0.1:{port}"))
+            .unwrap_or_else(|| panic!("{link}"));
+        assert!(path.starts_with("/login/link?token="), "{link}");
+        let (status, _) = get(*port, path, None).expect("the link answers");
+        assert_eq!(status, 303, "the link signs in and leads on");
     }
 
     // Each serves its own customer and refuses the other's key.

@@ -39,7 +39,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     println!("  url:       {}", report.url);
     println!("  container: {}", report.container);
     println!("  api key:   {}   (shown only now)", report.api_key);
-    println!("  more keys: {}", report.first_user_command);
+    println!("  first console user: {}", report.first_user_command);
     for phase in &report.phases {
         println!(
             "  {:<9} {:>6.1} s  {}",

@@ -88,8 +88,8 @@ fn raise_file_limit() -> Option<u64> {
     }
 }
 
-/// One open connection, as the table sees it.
-#[derive(Debug)]
+/// One open connection, as the table sees it (a clone shares the state).
+#[derive(Debug, Clone)]
 struct Connection {
     /// Requests in flight; 0 means idle.
     busy: Arc<AtomicUsize>,
@@ -168,14 +168,7 @@ pub async fn serve(
                 drop(stream);
                 continue;
             }
-            table.open.insert(
-                next_id,
-                Connection {
-                    busy: connection.busy.clone(),
-                    idle_since: connection.idle_since.clone(),
-                    close: connection.close.clone(),
-                },
-            );
+            table.open.insert(next_id, connection.clone());
         }
         let id = next_id;
         next_id += 1;

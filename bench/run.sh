@@ -9,6 +9,8 @@
 #   --until STEP  last step (default index; build and later need a static
 #                 cradle in CRADLE_STATIC_BINARY, deploy a Docker engine)
 #   --seed N      generator seed (default 42)
+#   --model DIR   embed with this model ([enrich] model in the workspace's
+#                 cradle.toml), e.g. a static one from `cradle model distill`
 #   --keep        keep the temporary folder (delivery, workspace, events)
 #
 # Environment:
@@ -24,13 +26,15 @@ SCALE=1.0
 UNTIL=index
 SEED=42
 KEEP=0
+MODEL=
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --scale) SCALE="$2"; shift 2 ;;
         --until) UNTIL="$2"; shift 2 ;;
         --seed) SEED="$2"; shift 2 ;;
+        --model) MODEL="$2"; shift 2 ;;
         --keep) KEEP=1; shift ;;
-        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "error: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -44,6 +48,11 @@ fi
 dir=$(mktemp -d)
 [[ "$KEEP" == 1 ]] || trap 'rm -rf "$dir"' EXIT
 "$CRADLE_BIN" demo-data "$dir/delivery" --scale "$SCALE" --seed "$SEED" >/dev/null
+
+if [[ -n "$MODEL" ]]; then
+    mkdir -p "$dir/ws"
+    printf '[enrich]\nmodel = "%s"\n' "$MODEL" >"$dir/ws/cradle.toml"
+fi
 
 status=0
 /usr/bin/time -f '%M %e' -o "$dir/time" \

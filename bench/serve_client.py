@@ -146,6 +146,14 @@ def print_relevance(scores, queries):
         print(row)
 
 
+def summary(scores, queries):
+    """Overall recall@10 and MRR per mode, for comparing runs."""
+    return {mode: {"recall_at_10": statistics.mean(r[1] for r in scores[mode]),
+                   "mrr": statistics.mean(r[2] for r in scores[mode]),
+                   "queries": len(queries)}
+            for mode in MODES}
+
+
 def latency(client, queries, rounds, failures):
     times = {}
     for mode in MODES:
@@ -251,7 +259,11 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--relevance-only", action="store_true",
+                        help="one start, the relevance table and nothing else")
     args = parser.parse_args()
+    if args.relevance_only:
+        args.restarts = 1
     queries = json.load(open(args.queries, encoding="utf-8"))["queries"]
     log = os.path.join(args.out, "serve.log")
 
@@ -277,6 +289,10 @@ def main():
         print(f"relevance_pass_seconds: {time.perf_counter() - started:.1f} "
               f"({len(queries)} queries x {len(MODES)} modes)")
         print_relevance(scores, queries)
+        if args.relevance_only:
+            with open(os.path.join(args.out, "relevance.json"), "w") as f:
+                json.dump(summary(scores, queries), f)
+            return
 
         # 3. Sequential latency.
         print(f"\nlatency: sequential, one keep-alive connection, limit={K}, after a warm-up; "

@@ -95,6 +95,13 @@ pub enum EmbedError {
     )]
     DownloadStatus { url: String, status: u16 },
 
+    #[error("cannot write {path}\nhint: check that its folder exists, is writable and has space")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
     #[error("cannot write {path} into the model cache")]
     CacheWrite {
         path: PathBuf,

@@ -18,7 +18,9 @@ mod service;
 mod spec;
 
 pub use error::EmbedError;
-pub use local::{LocalEmbedder, LocalOptions, WeightsStamp, model_files};
+pub use local::{
+    Distilled, LocalEmbedder, LocalOptions, STATIC_MODEL_TYPE, WeightsStamp, distill, model_files,
+};
 pub use location::ModelLocation;
 pub use remote::{RemoteEmbedder, RemoteOptions};
 pub use service::EmbedService;

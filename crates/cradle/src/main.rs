@@ -47,6 +47,9 @@ enum Command {
     /// Manage API keys of the console.
     #[command(subcommand)]
     ApiKey(commands::api_key::Command),
+    /// Embedding models: distill a static model from a transformer.
+    #[command(subcommand)]
+    Model(commands::model::Command),
     /// Manage the console's users (add prints a one-time sign-in link).
     #[command(subcommand)]
     User(commands::user::Command),
@@ -80,6 +83,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(args),
         Command::ApiKey(command) => commands::api_key::run(command),
         Command::User(command) => commands::user::run(command),
+        Command::Model(command) => commands::model::run(command),
         Command::Mcp(args) => commands::mcp::run(args),
         Command::Validate(args) => commands::validate::run(args),
         Command::Build(args) => commands::build::run(args),

@@ -44,4 +44,6 @@ fn help_texts() {
             help(&["user", command, "--help"])
         );
     }
+    insta::assert_snapshot!("model", help(&["model", "--help"]));
+    insta::assert_snapshot!("model-distill", help(&["model", "distill", "--help"]));
 }

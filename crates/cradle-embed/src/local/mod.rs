@@ -7,14 +7,20 @@
 //! `sentence_bert_config.json` and `config_sentence_transformers.json`;
 //! those decide pooling, the maximum length and the query/passage prompts.
 //!
+//! A directory in model2vec's layout (`config.json` with `"model_type":
+//! "model2vec"`) holds a static model instead (see `table`): one vector per
+//! token, no transformer; [`distill`] makes one from a transformer.
+//!
 //! Texts are tokenized, sorted by length (longest first) and cut into
 //! batches that are never padded (see `model`); batches run in parallel on
 //! a pool of `threads` threads, each on one thread, or, when there are
 //! fewer batches than threads, one after another with the threads sharing
 //! each matrix product.
 
+mod distill;
 mod kernels;
 mod model;
+mod table;
 mod weights;
 
 use std::io::Read;
@@ -27,6 +33,10 @@ use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStr
 
 use crate::{EmbedError, Embedder, ModelInfo, Role};
 use model::{Config, Encoder, Family, Tokens};
+use table::Table;
+
+pub use distill::{Distilled, distill};
+pub use table::STATIC_MODEL_TYPE;
 
 /// Tokens per batch at most (a single longer text is a batch of its own).
 const TOKENS_PER_BATCH: usize = 2048;
@@ -62,12 +72,19 @@ pub enum Pooling {
     MeanSqrtLength,
 }
 
+/// What turns tokens into a vector.
+enum Engine {
+    /// A BERT or XLM-RoBERTa encoder and its pooling.
+    Transformer { encoder: Encoder, pooling: Pooling },
+    /// A static model: the mean of per-token vectors.
+    Static(Table),
+}
+
 /// A model loaded from a local directory.
 pub struct LocalEmbedder {
     info: ModelInfo,
     tokenizer: Tokenizer,
-    encoder: Encoder,
-    pooling: Pooling,
+    engine: Engine,
     query_prefix: String,
     passage_prefix: String,
     max_length: usize,
@@ -79,7 +96,7 @@ impl std::fmt::Debug for LocalEmbedder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LocalEmbedder")
             .field("info", &self.info)
-            .field("pooling", &self.pooling)
+            .field("pooling", &self.pooling())
             .field("max_length", &self.max_length)
             .finish_non_exhaustive()
     }
@@ -150,6 +167,12 @@ impl LocalEmbedder {
                 what: "must be at least 1".into(),
             });
         }
+        let model_type = read_json::<serde_json::Value>(&dir.join("config.json"))?
+            .get("model_type")
+            .and_then(|t| t.as_str().map(str::to_owned));
+        if model_type.as_deref() == Some(STATIC_MODEL_TYPE) {
+            return LocalEmbedder::open_static(dir, name, opts, known);
+        }
         let config: Config = read_json(&dir.join("config.json"))?;
         let family = Family::of(&config).ok_or_else(|| EmbedError::Model {
             path: dir.join("config.json").display().to_string(),
@@ -214,16 +237,6 @@ impl LocalEmbedder {
         };
         let encoder = Encoder::load(&config, family, &weights::Weights::open(&weights_path)?)?;
 
-        let threads = opts
-            .threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .max(1);
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .thread_name(|i| format!("cradle-embed-{i}"))
-            .build()
-            .map_err(|source| EmbedError::Threads { threads, source })?;
-
         Ok(LocalEmbedder {
             info: ModelInfo {
                 name: name.to_string(),
@@ -232,19 +245,90 @@ impl LocalEmbedder {
                 revision,
             },
             tokenizer,
-            encoder,
-            pooling,
+            engine: Engine::Transformer { encoder, pooling },
             query_prefix,
             passage_prefix,
             max_length,
             batch_size: opts.batch_size,
-            pool,
+            pool: thread_pool(opts)?,
         })
     }
 
-    /// The pooling the model's configuration asks for.
+    /// A static model (model2vec layout): the tokenizer without its
+    /// special tokens, the token table, no prefixes.
+    fn open_static(
+        dir: &Path,
+        name: &str,
+        opts: &LocalOptions,
+        known: Option<&WeightsStamp>,
+    ) -> Result<LocalEmbedder, EmbedError> {
+        // A static model has no position limit; the cap bounds the work
+        // one hostile text can cause.
+        let max_length = opts.max_length.unwrap_or(STATIC_MAX_TOKENS).max(1);
+        let tokenizer_path = dir.join("tokenizer.json");
+        let tokenizer_error = |source| EmbedError::Tokenizer {
+            path: tokenizer_path.clone(),
+            source,
+        };
+        let mut tokenizer = Tokenizer::from_file(&tokenizer_path).map_err(tokenizer_error)?;
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length,
+                strategy: TruncationStrategy::LongestFirst,
+                stride: 0,
+                direction: TruncationDirection::Right,
+            }))
+            .map_err(tokenizer_error)?;
+        tokenizer.with_padding(None);
+        let skip: Vec<u32> = ["[UNK]", "<unk>"]
+            .iter()
+            .filter_map(|token| tokenizer.token_to_id(token))
+            .collect();
+        let weights_path = dir.join("model.safetensors");
+        let revision = match known {
+            Some(stamp) if stamp.matches(&weights_path) => stamp.sha256.clone(),
+            _ => sha256_file(&weights_path)?,
+        };
+        let table = Table::load(&weights_path, skip)?;
+        let vocabulary = tokenizer.get_vocab_size(true);
+        if table.vocabulary() < vocabulary {
+            return Err(EmbedError::Model {
+                path: weights_path.display().to_string(),
+                what: format!(
+                    "the table has {} rows but the tokenizer knows {vocabulary} tokens",
+                    table.vocabulary()
+                ),
+            });
+        }
+        Ok(LocalEmbedder {
+            info: ModelInfo {
+                name: name.to_string(),
+                backend: "local".into(),
+                dimension: table.dimension(),
+                revision,
+            },
+            tokenizer,
+            engine: Engine::Static(table),
+            query_prefix: String::new(),
+            passage_prefix: String::new(),
+            max_length,
+            batch_size: opts.batch_size,
+            pool: thread_pool(opts)?,
+        })
+    }
+
+    /// The pooling the model's configuration asks for (a static model
+    /// averages its tokens).
     pub fn pooling(&self) -> Pooling {
-        self.pooling
+        match &self.engine {
+            Engine::Transformer { pooling, .. } => *pooling,
+            Engine::Static(_) => Pooling::Mean,
+        }
+    }
+
+    /// Whether this is a static model (no transformer).
+    pub fn is_static(&self) -> bool {
+        matches!(self.engine, Engine::Static(_))
     }
 
     /// Tokens per text at most.
@@ -272,6 +356,10 @@ impl Embedder for LocalEmbedder {
         }
         let prefix = self.prefix(role);
         let inputs: Vec<String> = texts.iter().map(|t| format!("{prefix}{t}")).collect();
+        let (encoder, pooling) = match &self.engine {
+            Engine::Transformer { encoder, pooling } => (encoder, *pooling),
+            Engine::Static(table) => return self.embed_static(table, inputs),
+        };
         self.pool.install(|| {
             let encodings = self
                 .tokenizer
@@ -320,7 +408,7 @@ impl Embedder for LocalEmbedder {
                         type_ids: encodings[i].get_type_ids(),
                     })
                     .collect();
-                self.encoder.embed(&texts, self.pooling, inner_threads)
+                encoder.embed(&texts, pooling, inner_threads)
             };
             let results: Vec<Vec<Vec<f32>>> = if inner_threads == 1 {
                 batches.par_iter().with_max_len(1).map(run).collect()
@@ -336,6 +424,45 @@ impl Embedder for LocalEmbedder {
             Ok(out)
         })
     }
+}
+
+impl LocalEmbedder {
+    fn embed_static(
+        &self,
+        table: &Table,
+        inputs: Vec<String>,
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let count = inputs.len();
+        self.pool.install(|| {
+            let encodings = self
+                .tokenizer
+                .encode_batch(inputs, false)
+                .map_err(|source| EmbedError::Tokenize {
+                    model: self.info.name.clone(),
+                    count,
+                    source,
+                })?;
+            Ok(encodings
+                .par_iter()
+                .map(|encoding| table.embed(encoding.get_ids()))
+                .collect())
+        })
+    }
+}
+
+/// Tokens per text at most for a static model, unless set.
+const STATIC_MAX_TOKENS: usize = 4096;
+
+fn thread_pool(opts: &LocalOptions) -> Result<rayon::ThreadPool, EmbedError> {
+    let threads = opts
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("cradle-embed-{i}"))
+        .build()
+        .map_err(|source| EmbedError::Threads { threads, source })
 }
 
 /// The files of the model directory `dir` that [`LocalEmbedder`] reads,

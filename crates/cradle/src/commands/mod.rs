@@ -11,6 +11,7 @@ pub mod health;
 pub mod index;
 pub mod ingest;
 pub mod mcp;
+pub mod model;
 pub mod run;
 pub mod serve;
 pub mod user;

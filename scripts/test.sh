@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite. Installs what the tests need that cargo cannot
-# fetch (the Python reference reader for Delta tables into a virtualenv; the
-# musl target, skopeo and umoci for the image tests), then runs every test of
-# the workspace.
+# fetch (the Python reference reader for Delta tables and the WebDriver
+# client into a virtualenv; the musl target, skopeo and umoci for the image
+# tests; chromium and its driver for the browser test), then runs every test
+# of the workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv="${CRADLE_VENV:-$HOME/.cache/cradle/venv}"
-if ! "$venv/bin/python" -c "import deltalake, pyarrow, duckdb, duckdb_ext, mcp" 2>/dev/null; then
+if ! "$venv/bin/python" -c "import deltalake, pyarrow, duckdb, duckdb_ext, mcp, selenium" 2>/dev/null; then
   echo "setting up $venv (deltalake, pyarrow from PyPI)"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
@@ -31,6 +32,17 @@ if [ -z "${CRADLE_TEST_DATABASE_URL:-}" ]; then
   else
     echo "note: no PostgreSQL here; the state database is tested on SQLite only"
   fi
+fi
+
+# The console's browser test drives Debian's headless chromium through
+# chromedriver (WebDriver), both from Debian's packages.
+browser=()
+[ -x /usr/bin/chromium ] || browser+=(chromium)
+[ -x /usr/bin/chromedriver ] || browser+=(chromium-driver)
+if [ "${#browser[@]}" -gt 0 ]; then
+  echo "installing ${browser[*]} (Debian packages)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${browser[@]}" >/dev/null 2>&1 \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${browser[@]}" >/dev/null; }
 fi
 
 # Images: the tests build images with a static (musl) cradle and run them on

@@ -5,7 +5,9 @@
 //! carrying the event as JSON; `GET /api/chat/conversations` and
 //! `GET /api/chat/conversations/{id}` list and show the caller's
 //! conversations. The caller is the API key (owner `key:<key id>`): a key
-//! sees only the conversations it started.
+//! sees only the conversations it started. [`answer_stream`] is the one
+//! encoding of an answer as server-sent events; the console's chat page
+//! streams through it too, under a session instead of a key.
 //!
 //! A question that cannot start (empty, too long, an unknown
 //! conversation, data not open) is answered with the usual JSON error
@@ -109,12 +111,24 @@ async fn ask(
             ),
         )
     })?;
-    let mut events = state.chat().ask(
+    let events = state.chat().ask(
         &owner(&key),
         request.conversation.as_deref(),
         &request.question,
     );
-    // The first event tells whether the answer starts at all.
+    answer_stream(events).await
+}
+
+/// An answer's events as a server-sent event response: each event named
+/// after its `type`, the event as JSON data. Waits for the first event,
+/// so a question that cannot start (empty, too long, an unknown
+/// conversation, data not open) is the usual JSON error with its status
+/// instead of a stream. `POST /api/chat` and the console's chat page
+/// both answer through this.
+pub async fn answer_stream<S>(mut events: S) -> Result<Response, AppError>
+where
+    S: Stream<Item = ChatEvent> + Send + Unpin + 'static,
+{
     let first = std::future::poll_fn(|context| Pin::new(&mut events).poll_next(context)).await;
     let first = match first {
         Some(ChatEvent::Error { code, message }) => return Err(refusal(&code, message)),

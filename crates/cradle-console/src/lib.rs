@@ -51,6 +51,7 @@ use axum::middleware::from_fn_with_state;
 use cradle_state::{StateConfig, StateDb, StateDbError};
 use tokio::net::TcpListener;
 
+pub use chat::answer_stream;
 pub use error::AppError;
 pub use logging::{LogFormat, init_logging};
 pub use request::{REQUEST_ID_HEADER, UNMATCHED_ROUTE, current_id};

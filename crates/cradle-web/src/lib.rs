@@ -5,12 +5,13 @@
 //! compiled, escaping every value by default); the stylesheet and the one
 //! small script are embedded in the binary under content-hashed names
 //! (`assets.rs`). Every control is a real link or form; the script only
-//! enhances (search as you type, copy buttons).
+//! enhances (search as you type, copy buttons, the chat's answer streamed
+//! into the page).
 //!
 //! | page | who |
 //! |---|---|
 //! | `/login`, `/login/link?token=…` | anyone |
-//! | `/` dashboard, `/search`, `/products/{article_no}`, `/chat`, `/account` | every role |
+//! | `/` dashboard, `/search`, `/products/{article_no}`, `/chat`, `/chat/stream`, `/account` | every role |
 //! | class correction on a product page | editor, customer_admin |
 //! | `/sql`, `/developers` (API keys, OpenAPI, MCP set-up) | developer, customer_admin |
 //! | `/users`, `/admin` (installation, audit log) | customer_admin |
@@ -81,6 +82,7 @@ pub fn router(app: AppState) -> Router {
         .route("/products/{article_no}", get(product::page))
         .route("/products/{article_no}/class", post(product::correct))
         .route("/chat", get(chat::page).post(chat::ask))
+        .route("/chat/stream", post(chat::stream))
         .route("/sql", get(sql::form).post(sql::run))
         .route("/sql/csv", post(sql::csv))
         .route("/developers", get(developers::page))

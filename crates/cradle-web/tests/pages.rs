@@ -488,6 +488,7 @@ async fn forms_refuse_a_missing_or_wrong_csrf_token(site: &Site) {
         ),
         ("/account/language", &[("language", "de")]),
         ("/chat", &[("question", "Einbauleuchte")]),
+        ("/chat/stream", &[("question", "Einbauleuchte")]),
     ];
     for (uri, fields) in forms {
         for token in [None, Some("wrong")] {
@@ -895,6 +896,243 @@ async fn chat_answers_with_cited_products(site: &Site) {
     );
 }
 
+/// The events of a server-sent event stream: (name, data as JSON).
+fn sse_events(body: &str) -> Vec<(String, serde_json::Value)> {
+    body.replace("\r\n", "\n")
+        .split("\n\n")
+        .filter_map(|block| {
+            let mut name = None;
+            let mut data = Vec::new();
+            for line in block.lines() {
+                if let Some(value) = line.strip_prefix("event:") {
+                    name = Some(value.trim().to_owned());
+                } else if let Some(value) = line.strip_prefix("data:") {
+                    data.push(value.strip_prefix(' ').unwrap_or(value));
+                }
+            }
+            let data = serde_json::from_str(&data.join("\n")).ok()?;
+            Some((name?, data))
+        })
+        .collect()
+}
+
+/// The page's script streams answers from `/chat/stream`: only with a
+/// session (a 401 for a script, not a redirect) and its CSRF token; the
+/// events are those of `POST /api/chat`, in order (the conversation
+/// first, each citation before the text citing it, done last), and the
+/// answer is stored in the user's conversation like the form's.
+async fn chat_streams_under_the_session(site: &Site) {
+    let viewer = site.agent(Role::Viewer).await;
+    let question = [("question", "Einbauleuchte dimmbar")];
+    let anonymous = site.post("/chat/stream", None, &question).await;
+    assert_eq!(
+        anonymous.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        anonymous.body
+    );
+    assert!(anonymous.body.contains("\"code\""), "{}", anonymous.body);
+    let forged = site
+        .post(
+            "/chat/stream",
+            Some(&viewer),
+            &[("csrf", "wrong"), ("question", "Einbauleuchte dimmbar")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let empty = site
+        .post(
+            "/chat/stream",
+            Some(&viewer),
+            &[("csrf", &viewer.csrf), ("question", " ")],
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST, "{}", empty.body);
+    assert!(empty.body.contains("invalid_question"), "{}", empty.body);
+
+    let answer = site
+        .post(
+            "/chat/stream",
+            Some(&viewer),
+            &[
+                ("csrf", &viewer.csrf),
+                ("question", "Einbauleuchte dimmbar"),
+            ],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert!(
+        answer
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"))
+    );
+    let events = sse_events(&answer.body);
+    let names: Vec<&str> = events.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names.first(), Some(&"conversation"), "{names:?}");
+    assert_eq!(names.last(), Some(&"done"), "{names:?}");
+    for (name, data) in &events {
+        assert_eq!(
+            data["type"],
+            name.as_str(),
+            "each event is named after its type"
+        );
+    }
+    let mut text = String::new();
+    let mut cited = Vec::new();
+    for (name, data) in &events {
+        match name.as_str() {
+            "citation" => {
+                assert!(data["article_no"].is_string() && data["source"].is_object());
+                cited.push(data["n"].as_u64().expect("n"));
+            }
+            "delta" => {
+                text.push_str(data["text"].as_str().expect("text"));
+                // Every number the text refers to so far was cited first.
+                for n in 1..=20u64 {
+                    if text.contains(&format!("[{n}]")) {
+                        assert!(cited.contains(&n), "[{n}] before its citation: {names:?}");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(!cited.is_empty() && !text.is_empty(), "{names:?}");
+    let id = events[0].1["id"]
+        .as_str()
+        .expect("conversation id")
+        .to_owned();
+    let done = &events.last().expect("done").1;
+    assert_eq!(done["conversation"], id.as_str());
+
+    // Stored: the conversation page shows the question and the answer
+    // with its sources, and a streamed follow-up continues it.
+    let shown = site
+        .get(&format!("/chat?conversation={id}"), Some(&viewer))
+        .await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    assert!(
+        shown.body.contains("Einbauleuchte dimmbar"),
+        "{}",
+        shown.body
+    );
+    assert!(shown.body.contains("href=\"/products/"), "{}", shown.body);
+    assert!(
+        shown
+            .body
+            .contains(&format!("name=\"conversation\" value=\"{id}\"")),
+        "the form continues the conversation shown"
+    );
+    let follow_up = site
+        .post(
+            "/chat/stream",
+            Some(&viewer),
+            &[
+                ("csrf", &viewer.csrf),
+                ("conversation", &id),
+                ("question", "Pendelleuchte"),
+            ],
+        )
+        .await;
+    assert_eq!(follow_up.status, StatusCode::OK, "{}", follow_up.body);
+    let events = sse_events(&follow_up.body);
+    assert_eq!(events[0].1["id"], id.as_str(), "the same conversation");
+    // Someone else's conversation cannot be continued: refused before
+    // any event.
+    let other = site.agent(Role::Viewer).await;
+    let refused = site
+        .post(
+            "/chat/stream",
+            Some(&other),
+            &[
+                ("csrf", &other.csrf),
+                ("conversation", &id),
+                ("question", "Einbauleuchte"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND, "{}", refused.body);
+}
+
+/// `/chat` lists the user's own conversations, most recently active
+/// first, each titled by its first question and opening it; another
+/// user's conversation is a 404, and never listed.
+async fn chat_lists_only_the_users_own_conversations(site: &Site) {
+    let first = site.agent(Role::Viewer).await;
+    let second = site.agent(Role::Editor).await;
+    let mut ids = Vec::new();
+    for question in ["Downlight weiß", "Strahler schwarz"] {
+        if !ids.is_empty() {
+            // The store keeps times in whole seconds; the second question
+            // is asked a second later so "most recently active" is
+            // decided by time.
+            tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        }
+        let answer = site
+            .post(
+                "/chat/stream",
+                Some(&first),
+                &[("csrf", &first.csrf), ("question", question)],
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        let events = sse_events(&answer.body);
+        ids.push(events[0].1["id"].as_str().expect("id").to_owned());
+    }
+    let theirs = site
+        .post(
+            "/chat",
+            Some(&second),
+            &[("csrf", &second.csrf), ("question", "Einbauleuchte geheim")],
+        )
+        .await;
+    assert_eq!(theirs.status, StatusCode::OK);
+
+    let page = site.get("/chat", Some(&first)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let newer = page
+        .body
+        .find("Strahler schwarz")
+        .expect("the newer conversation is listed");
+    let older = page
+        .body
+        .find("Downlight weiß")
+        .expect("the older conversation is listed");
+    assert!(newer < older, "most recently active first");
+    for id in &ids {
+        assert!(
+            page.body
+                .contains(&format!("href=\"/chat?conversation={id}\"")),
+            "{id} opens from the list"
+        );
+    }
+    assert!(
+        !page.body.contains("Einbauleuchte geheim"),
+        "another user's conversation is listed"
+    );
+
+    // Another user's conversation: 404 for the page, for the list it is
+    // not there.
+    let foreign = site
+        .get(&format!("/chat?conversation={}", ids[0]), Some(&second))
+        .await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+    assert!(!foreign.body.contains("Downlight"), "{}", foreign.body);
+    let unknown = site.get("/chat?conversation=nope", Some(&first)).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let own = site
+        .get(&format!("/chat?conversation={}", ids[0]), Some(&first))
+        .await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert!(own.body.contains("Downlight weiß"));
+    assert!(own.body.contains("aria-current=\"page\""));
+    let second_page = site.get("/chat", Some(&second)).await;
+    assert!(second_page.body.contains("Einbauleuchte geheim"));
+    assert!(!second_page.body.contains("Downlight"));
+}
+
 async fn everything(site: &Site) {
     pages_need_a_session(site).await;
     links_sign_in_once_with_safe_cookies(site).await;
@@ -904,6 +1142,8 @@ async fn everything(site: &Site) {
     sign_in_by_password_is_rate_limited(site).await;
     a_disabled_users_session_stops_working(site).await;
     chat_answers_with_cited_products(site).await;
+    chat_streams_under_the_session(site).await;
+    chat_lists_only_the_users_own_conversations(site).await;
     keys_sql_account_and_sign_out(site).await;
 }
 

@@ -34,7 +34,9 @@ use crate::derive::{self, Relation, Role};
 use crate::values;
 use crate::{CatalogError, FORMAT};
 use cradle_lakehouse::ARTICLE_NO;
-use cradle_lakehouse::schema::{attributes, files, products, rejects};
+use cradle_lakehouse::schema::{
+    attributes, chunks, classifications, etim_features, files, products, rejects,
+};
 
 /// SQLite allows at most 32766 parameters per statement.
 const MAX_PARAMETERS: usize = 32_766;
@@ -56,6 +58,11 @@ pub struct CatalogBuildReport {
     pub media: u64,
     /// Rows of `product_history` (added, changed and removed events).
     pub history_events: u64,
+    /// Rows of enrich's tables copied: products classified, features
+    /// mapped, media text parts. Zero when the delivery was not enriched.
+    pub classifications: u64,
+    pub etim_features: u64,
+    pub media_texts: u64,
     /// Things the build could not do but that did not stop it, e.g. an old
     /// delivery's products whose data files were vacuumed.
     pub warnings: Vec<String>,
@@ -205,6 +212,26 @@ impl Builder<'_> {
         let attributes = snapshot(attributes::NAME)?;
         let rejects = snapshot(rejects::NAME)?;
         let files = snapshot(files::NAME)?;
+        // Enrich's tables, when enrich has run on this delivery.
+        let enriched = |name: &str| -> Result<Option<Snapshot>, CatalogError> {
+            let table = lakehouse_dir.join(name);
+            let lake = |source| CatalogError::Lake {
+                table: table.clone(),
+                source,
+            };
+            match cradle_lakehouse::enriched_version(lakehouse_dir, name, newest.delivery)
+                .map_err(lake)?
+            {
+                Some(version) => Table::at(&table)
+                    .snapshot(Some(version))
+                    .map(Some)
+                    .map_err(lake),
+                None => Ok(None),
+            }
+        };
+        let classified = enriched(classifications::NAME)?;
+        let mapped = enriched(etim_features::NAME)?;
+        let chunked = enriched(chunks::NAME)?;
 
         for (name, snapshot) in [
             (products::NAME, &products),
@@ -213,6 +240,19 @@ impl Builder<'_> {
             (files::NAME, &files),
         ] {
             let sql = create_table(name, &snapshot.root, &snapshot.schema)?;
+            self.execute(&sql).await?;
+        }
+        // Created whether or not enrich ran, so readers need not ask.
+        for (name, snapshot, schema) in [
+            (
+                classifications::NAME,
+                &classified,
+                classifications::schema(),
+            ),
+            (etim_features::NAME, &mapped, etim_features::schema()),
+        ] {
+            let schema = snapshot.as_ref().map_or(schema, |s| s.schema.clone());
+            let sql = create_table(name, &lakehouse_dir.join(name), &schema)?;
             self.execute(&sql).await?;
         }
         // After the copied tables: the `features` view reads `attributes`.
@@ -241,6 +281,27 @@ impl Builder<'_> {
             .await?;
         let (rejects_count, ()) = self.load(rejects::NAME, rejects, ()).await?;
         let (files_count, ()) = self.load(files::NAME, files, ()).await?;
+        let classifications_count = match classified {
+            Some(snapshot) => self.load(classifications::NAME, snapshot, ()).await?.0,
+            None => 0,
+        };
+        let features_count = match mapped {
+            Some(snapshot) => self.load(etim_features::NAME, snapshot, ()).await?.0,
+            None => 0,
+        };
+        let media_text_rows = match chunked {
+            Some(snapshot) => tokio::task::spawn_blocking(move || media_texts(&snapshot))
+                .await
+                .expect("the lakehouse reader does not panic")?,
+            None => Vec::new(),
+        };
+        let media_texts_count = media_text_rows.len() as u64;
+        self.insert_params(
+            "media_texts",
+            &["article_no", "source", "part", "language", "text"],
+            media_text_rows,
+        )
+        .await?;
 
         let (relations, media) = deriver.finish();
         let relation_rows: Vec<Vec<Param>> = relations
@@ -325,6 +386,9 @@ impl Builder<'_> {
             ("relations", relations_count.to_string()),
             ("media", media_count.to_string()),
             ("history_events", history_count.to_string()),
+            ("classifications", classifications_count.to_string()),
+            ("etim_features", features_count.to_string()),
+            ("media_texts", media_texts_count.to_string()),
         ];
         let info_rows = info
             .into_iter()
@@ -350,6 +414,9 @@ impl Builder<'_> {
             relations: relations_count,
             media: media_count,
             history_events: history_count,
+            classifications: classifications_count,
+            etim_features: features_count,
+            media_texts: media_texts_count,
             warnings,
             load_time,
             index_time,
@@ -702,6 +769,56 @@ impl Inspector for Deriver {
         }
         Ok(())
     }
+}
+
+/// The `media_texts` rows: enrich's media chunks (kind `media`), each
+/// with its place in its file's text, taken from the chunk id
+/// (`media.<sha>` alone, `media.<sha>.<n>` when the text was split).
+fn media_texts(snapshot: &Snapshot) -> Result<Vec<Vec<Param>>, CatalogError> {
+    let table = snapshot.root.clone();
+    let lake = |source| CatalogError::Lake {
+        table: table.clone(),
+        source,
+    };
+    let scan = snapshot
+        .scan(Some(&[
+            ARTICLE_NO,
+            chunks::CHUNK_ID,
+            chunks::KIND,
+            chunks::LANGUAGE,
+            chunks::TEXT,
+            chunks::SOURCE,
+        ]))
+        .map_err(lake)?;
+    let mut rows = Vec::new();
+    for batch in scan {
+        let batch = batch.map_err(lake)?;
+        let article = string_column(&table, &batch, ARTICLE_NO)?;
+        let chunk_id = string_column(&table, &batch, chunks::CHUNK_ID)?;
+        let kind = string_column(&table, &batch, chunks::KIND)?;
+        let language = string_column(&table, &batch, chunks::LANGUAGE)?;
+        let text = string_column(&table, &batch, chunks::TEXT)?;
+        let source = string_column(&table, &batch, chunks::SOURCE)?;
+        for i in 0..batch.num_rows() {
+            if kind.value(i) != "media" {
+                continue;
+            }
+            let part = chunk_id
+                .value(i)
+                .strip_prefix("media.")
+                .and_then(|rest| rest.split_once('.'))
+                .and_then(|(_, n)| n.parse::<i64>().ok())
+                .unwrap_or(1);
+            rows.push(vec![
+                Param::Text(article.value(i).to_owned()),
+                Param::Text(source.value(i).to_owned()),
+                Param::Int(part),
+                Param::Text(language.value(i).to_owned()),
+                Param::Text(text.value(i).to_owned()),
+            ]);
+        }
+    }
+    Ok(rows)
 }
 
 /// Product history: the products table at every published delivery's

@@ -26,6 +26,12 @@ const CONNECTIONS: u32 = 4;
 /// Most rows a listing returns per page.
 pub const MAX_PAGE: u32 = 1000;
 
+/// Products (`p`) with enrich's classification (`c`) where there is one.
+const CLASSIFIED: &str = "products p LEFT JOIN classifications c ON c.article_no = p.article_no";
+/// A product's class, as [`Product::etim_class`] says: enrich's when it
+/// classified the product, else the delivered one.
+const CLASS: &str = "(CASE WHEN c.article_no IS NULL THEN p.etim_class ELSE c.etim_class END)";
+
 /// The read-only catalog of the published delivery.
 #[derive(Debug, Clone)]
 pub struct Catalog {
@@ -42,7 +48,17 @@ pub struct Product {
     /// fields such as `name_de`, `family`, `price`, and the counts
     /// `records`, `attributes`, `conflicts`, `content_hash`).
     pub fields: BTreeMap<String, Value>,
+    /// The product's ETIM class: enrich's when the delivery was enriched
+    /// (see [`Classification`]), else the one delivered.
     pub etim_class: Option<String>,
+    /// Where [`Self::etim_class`] came from: enrich's source (`delivered`,
+    /// `neighbours`, `names`, `attributes`), or `delivered` for a class
+    /// that came with a delivery that was not enriched; none without class.
+    pub etim_class_source: Option<String>,
+    /// How sure enrich's classifier is, from 0 to 1.
+    pub etim_class_confidence: Option<f32>,
+    /// What enrich decided; absent when the delivery was not enriched.
+    pub classification: Option<Classification>,
     /// ETIM features (attributes named `EF` + six digits), one per code,
     /// from the first source that gives it.
     pub features: Vec<Feature>,
@@ -115,8 +131,57 @@ pub struct Media {
     pub kind: String,
     /// The file name or URL as delivered.
     pub reference: String,
-    /// The attribute it was delivered as.
+    /// The attribute it was delivered as; empty for a delivered file that
+    /// no attribute names (linked by the article number in its name).
     pub attribute: String,
+    /// The text enrich extracted from the delivered file (PDF text layer,
+    /// OCR, caption); absent when there is none or it was not enriched.
+    pub text: Option<String>,
+    /// The file in the delivery the text was read from.
+    pub text_source: Option<String>,
+}
+
+/// A product's ETIM class as enrich decided it.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Classification {
+    /// None when no class could be decided.
+    pub etim_class: Option<String>,
+    pub class_name: Option<String>,
+    /// From 0 to 1.
+    pub confidence: Option<f32>,
+    /// `delivered` (the delivered code is valid), `neighbours` (classes of
+    /// the nearest products by embedding), `names` (class names and
+    /// synonyms in the product's texts), `attributes` (fit of the
+    /// attributes to the class's features), or `none`.
+    pub source: String,
+    /// The runners-up with their confidence, best first.
+    pub alternatives: Vec<Alternative>,
+    /// The class code as delivered, and what is wrong with it, if anything.
+    pub delivered_code: Option<String>,
+    pub delivered_code_problem: Option<String>,
+    /// Source attributes mapped to the features of the class.
+    pub features: Vec<MappedFeature>,
+}
+
+/// Another class the classifier considered.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Alternative {
+    pub etim_class: String,
+    pub confidence: f32,
+}
+
+/// A source attribute mapped to an ETIM feature of the product's class.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct MappedFeature {
+    /// `EF` and six digits.
+    pub code: String,
+    pub name: String,
+    pub value: String,
+    pub unit: Option<String>,
+    /// The delivered attribute the value came from.
+    pub attribute: String,
+    /// Why the attribute was taken for the feature.
+    pub reason: String,
 }
 
 /// Another product related to this one.
@@ -150,6 +215,10 @@ pub struct ProductFilter {
     pub family: Option<String>,
     pub brand: Option<String>,
     pub etim_class: Option<String>,
+    /// With `etim_class`: these products pass it whatever their class,
+    /// and these do not (what editors' corrections decide elsewhere).
+    pub class_also: Vec<String>,
+    pub class_not: Vec<String>,
     /// At most [`MAX_PAGE`].
     pub limit: u32,
     pub offset: u64,
@@ -161,6 +230,8 @@ impl Default for ProductFilter {
             family: None,
             brand: None,
             etim_class: None,
+            class_also: Vec::new(),
+            class_not: Vec::new(),
             limit: 50,
             offset: 0,
         }
@@ -293,11 +364,6 @@ impl Catalog {
                 fields.insert(column.name().to_owned(), value);
             }
         }
-        let etim_class = fields
-            .get("etim_class")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-
         let rows = sqlx::query(
             "SELECT attribute, header, field, original, value_number, value_bool, value_date, \
                     unit, no_value, source_file, source_sheet, source_row, source_column \
@@ -331,21 +397,24 @@ impl Catalog {
             }
         }
 
-        let media = sqlx::query_as::<_, (String, String, String)>(
-            "SELECT kind, reference, attribute FROM media WHERE article_no = ? \
-             ORDER BY kind, reference",
-        )
-        .bind(article_no)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(query_error)?
-        .into_iter()
-        .map(|(kind, reference, attribute)| Media {
-            kind,
-            reference,
-            attribute,
-        })
-        .collect();
+        let media = self.media(article_no).await?;
+        let classification = self.classification(article_no).await?;
+        let delivered = fields
+            .get("etim_class")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let (etim_class, etim_class_source, etim_class_confidence) = match &classification {
+            Some(c) => (
+                c.etim_class.clone(),
+                c.etim_class.as_ref().map(|_| c.source.clone()),
+                c.confidence,
+            ),
+            None => (
+                delivered.clone(),
+                delivered.as_ref().map(|_| "delivered".to_owned()),
+                None,
+            ),
+        };
 
         let relations =
             sqlx::query_as::<_, (String, String, String, Option<String>, Option<String>)>(
@@ -379,11 +448,136 @@ impl Catalog {
             article_no: article_no.to_owned(),
             fields,
             etim_class,
+            etim_class_source,
+            etim_class_confidence,
+            classification,
             features,
             attributes,
             media,
             relations,
             history,
+        }))
+    }
+
+    /// The media of a product, each with the text enrich extracted from
+    /// its file; a file that no attribute names but whose text belongs to
+    /// the product (its article number in the file name) is listed too.
+    async fn media(&self, article_no: &str) -> Result<Vec<Media>, CatalogError> {
+        let query_error = |source| CatalogError::Query { source };
+        let mut media: Vec<Media> = sqlx::query_as::<_, (String, String, String)>(
+            "SELECT kind, reference, attribute FROM media WHERE article_no = ? \
+             ORDER BY kind, reference",
+        )
+        .bind(article_no)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error)?
+        .into_iter()
+        .map(|(kind, reference, attribute)| Media {
+            kind,
+            reference,
+            attribute,
+            text: None,
+            text_source: None,
+        })
+        .collect();
+        // (source, text) per file, parts in order.
+        let mut texts: Vec<(String, String)> = Vec::new();
+        for (source, text) in sqlx::query_as::<_, (String, String)>(
+            "SELECT source, text FROM media_texts WHERE article_no = ? ORDER BY source, part",
+        )
+        .bind(article_no)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error)?
+        {
+            match texts.last_mut() {
+                Some((last, whole)) if *last == source => {
+                    whole.push_str("\n\n");
+                    whole.push_str(&text);
+                }
+                _ => texts.push((source, text)),
+            }
+        }
+        for (source, text) in texts {
+            let name = cradle_core::media::normalise_file_name(&source);
+            let mut matched = false;
+            for item in media
+                .iter_mut()
+                .filter(|m| cradle_core::media::normalise_file_name(&m.reference) == name)
+            {
+                item.text = Some(text.clone());
+                item.text_source = Some(source.clone());
+                matched = true;
+            }
+            if !matched {
+                media.push(Media {
+                    kind: crate::derive::media_kind(&source)
+                        .unwrap_or("pdf")
+                        .to_owned(),
+                    reference: source.clone(),
+                    attribute: String::new(),
+                    text: Some(text),
+                    text_source: Some(source),
+                });
+            }
+        }
+        Ok(media)
+    }
+
+    /// Enrich's classification of a product, with the features it mapped;
+    /// `None` when the delivery was not enriched.
+    async fn classification(
+        &self,
+        article_no: &str,
+    ) -> Result<Option<Classification>, CatalogError> {
+        let query_error = |source| CatalogError::Query { source };
+        let Some(row) = sqlx::query(
+            "SELECT etim_class, class_name, confidence, source, alternatives, delivered_code, \
+                    delivered_code_problem \
+             FROM classifications WHERE article_no = ?",
+        )
+        .bind(article_no)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_error)?
+        else {
+            return Ok(None);
+        };
+        let alternatives: String = row.try_get("alternatives").map_err(query_error)?;
+        let features =
+            sqlx::query_as::<_, (String, String, String, Option<String>, String, String)>(
+                "SELECT feature_code, feature_name, value, unit, attribute, reason \
+             FROM etim_features WHERE article_no = ? ORDER BY feature_code, attribute",
+            )
+            .bind(article_no)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_error)?
+            .into_iter()
+            .map(
+                |(code, name, value, unit, attribute, reason)| MappedFeature {
+                    code,
+                    name,
+                    value,
+                    unit,
+                    attribute,
+                    reason,
+                },
+            )
+            .collect();
+        Ok(Some(Classification {
+            etim_class: row.try_get("etim_class").map_err(query_error)?,
+            class_name: row.try_get("class_name").map_err(query_error)?,
+            confidence: row
+                .try_get::<Option<f64>, _>("confidence")
+                .map_err(query_error)?
+                .map(|c| c as f32),
+            source: row.try_get("source").map_err(query_error)?,
+            alternatives: parse_alternatives(&alternatives),
+            delivered_code: row.try_get("delivered_code").map_err(query_error)?,
+            delivered_code_problem: row.try_get("delivered_code_problem").map_err(query_error)?,
+            features,
         }))
     }
 
@@ -419,15 +613,22 @@ impl Catalog {
         let query_error = |source| CatalogError::Query { source };
         let mut conditions = Vec::new();
         let mut binds = Vec::new();
-        for (column, value) in [
-            ("family", &filter.family),
-            ("brand", &filter.brand),
-            ("etim_class", &filter.etim_class),
-        ] {
+        for (column, value) in [("p.family", &filter.family), ("p.brand", &filter.brand)] {
             if let Some(value) = value {
                 conditions.push(format!("{column} = ?"));
                 binds.push(value.as_str());
             }
+        }
+        if let Some(class) = &filter.etim_class {
+            let list = |n: usize| vec!["?"; n].join(",");
+            conditions.push(format!(
+                "(({CLASS} = ? AND p.article_no NOT IN ({})) OR p.article_no IN ({}))",
+                list(filter.class_not.len()),
+                list(filter.class_also.len())
+            ));
+            binds.push(class.as_str());
+            binds.extend(filter.class_not.iter().map(String::as_str));
+            binds.extend(filter.class_also.iter().map(String::as_str));
         }
         let condition = if conditions.is_empty() {
             String::new()
@@ -436,15 +637,16 @@ impl Catalog {
         };
         let limit = filter.limit.min(MAX_PAGE);
         // Column names are fixed above; values are bound.
-        let count_sql = format!("SELECT count(*) FROM products{condition}");
+        let count_sql = format!("SELECT count(*) FROM {CLASSIFIED}{condition}");
         let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
         for value in &binds {
             count = count.bind(*value);
         }
         let total = count.fetch_one(&self.pool).await.map_err(query_error)?;
         let list_sql = format!(
-            "SELECT article_no, name_de, name_en, family, series, brand, etim_class, gtin \
-             FROM products{condition} ORDER BY article_no LIMIT ? OFFSET ?"
+            "SELECT p.article_no, p.name_de, p.name_en, p.family, p.series, p.brand, \
+                    {CLASS}, p.gtin \
+             FROM {CLASSIFIED}{condition} ORDER BY p.article_no LIMIT ? OFFSET ?"
         );
         let mut list = sqlx::query_as::<_, SummaryRow>(sqlx::AssertSqlSafe(list_sql));
         for value in &binds {
@@ -483,23 +685,23 @@ impl Catalog {
 
     /// ETIM classes with their product counts, most products first.
     pub async fn classes(&self) -> Result<Vec<(String, u64)>, CatalogError> {
-        self.counts("etim_class").await
+        self.counts(CLASS).await
     }
 
     /// Product families with their product counts, most products first.
     pub async fn families(&self) -> Result<Vec<(String, u64)>, CatalogError> {
-        self.counts("family").await
+        self.counts("p.family").await
     }
 
     /// Brands with their product counts, most products first.
     pub async fn brands(&self) -> Result<Vec<(String, u64)>, CatalogError> {
-        self.counts("brand").await
+        self.counts("p.brand").await
     }
 
     async fn counts(&self, column: &'static str) -> Result<Vec<(String, u64)>, CatalogError> {
         let sql = format!(
-            "SELECT {column}, count(*) AS n FROM products WHERE {column} IS NOT NULL \
-             GROUP BY {column} ORDER BY n DESC, {column}"
+            "SELECT {column} AS name, count(*) AS n FROM {CLASSIFIED} WHERE {column} IS NOT NULL \
+             GROUP BY name ORDER BY n DESC, name"
         );
         let rows = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql))
             .fetch_all(&self.pool)
@@ -564,6 +766,19 @@ type SummaryRow = (
     Option<String>,
     Option<String>,
 );
+
+/// `EC001744:0.930;EC002892:0.050`, as enrich writes the runners-up.
+fn parse_alternatives(text: &str) -> Vec<Alternative> {
+    text.split(';')
+        .filter_map(|item| {
+            let (class, confidence) = item.trim().rsplit_once(':')?;
+            Some(Alternative {
+                etim_class: class.to_owned(),
+                confidence: confidence.parse().ok()?,
+            })
+        })
+        .collect()
+}
 
 fn attribute_value(row: &SqliteRow) -> Result<AttributeValue, sqlx::Error> {
     let original: String = row.try_get("original")?;

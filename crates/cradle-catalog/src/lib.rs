@@ -35,8 +35,9 @@ mod values;
 
 pub use build::{CatalogBuildReport, build};
 pub use catalog::{
-    AttributeGroup, AttributeValue, Catalog, CatalogStats, Feature, HistoryEvent, MAX_PAGE, Media,
-    Page, Product, ProductFilter, ProductSummary, Provenance, RelatedProduct,
+    Alternative, AttributeGroup, AttributeValue, Catalog, CatalogStats, Classification, Feature,
+    HistoryEvent, MAX_PAGE, MappedFeature, Media, Page, Product, ProductFilter, ProductSummary,
+    Provenance, RelatedProduct,
 };
 pub use delivery::DeliveryRecord;
 pub use error::{CatalogError, SqlError};
@@ -45,4 +46,4 @@ pub use sql::{
 };
 
 /// The catalog file format; a catalog of another format is not opened.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;

@@ -19,9 +19,20 @@
 //!   `successor` or `related`, from the attribute named in `attribute`.
 //! - `media(article_no, kind, reference, attribute)`: `image`, `pdf` or
 //!   `link`.
+//! - `media_texts(article_no, source, part, language, text)`: the text
+//!   enrich extracted from a media file (PDF text layer, OCR, caption), one
+//!   row per media chunk of a product, `source` the file's path in the
+//!   delivery, `part` its place in the file's text (from 1). Empty when the
+//!   delivery was not enriched.
 //! - the view `features(article_no, code, name, original, value_number,
 //!   unit, source_file, source_sheet, source_row, source_column)`: the
 //!   attributes that are ETIM features.
+//!
+//! Copied from enrich's tables when enrich has run on the catalog's
+//! delivery (`cradle_lakehouse::enriched_version`), else created empty:
+//! `classifications` (a product's ETIM class, confidence, source and
+//! alternatives) and `etim_features` (source attributes mapped to the
+//! features of that class).
 
 /// Statements creating the fixed tables and the view.
 pub(crate) fn fixed_tables() -> String {
@@ -51,6 +62,13 @@ pub(crate) fn fixed_tables() -> String {
              reference TEXT NOT NULL,
              attribute TEXT NOT NULL
          );
+         CREATE TABLE media_texts (
+             article_no TEXT NOT NULL,
+             source TEXT NOT NULL,
+             part INTEGER NOT NULL,
+             language TEXT NOT NULL,
+             text TEXT NOT NULL
+         );
          CREATE VIEW features AS
              SELECT article_no, attribute AS code, header AS name, original, value_number,
                     unit, source_file, source_sheet, source_row, source_column
@@ -72,4 +90,7 @@ pub(crate) const INDEXES: &str = "
     CREATE INDEX relations_article_no ON relations (article_no);
     CREATE INDEX relations_target ON relations (target);
     CREATE INDEX media_article_no ON media (article_no);
+    CREATE INDEX media_texts_article_no ON media_texts (article_no, source, part);
+    CREATE INDEX classifications_article_no ON classifications (article_no);
+    CREATE INDEX etim_features_article_no ON etim_features (article_no);
 ";

@@ -49,9 +49,12 @@ impl AppState {
         }
     }
 
-    /// Makes the data available: from now on the server is ready.
+    /// Makes the data available: from now on the server is ready. Editors'
+    /// class corrections in the state database win over its classes for
+    /// every transport that shares the slot (API, pages, MCP).
     pub fn set_data(&self, data: Data) {
-        self.inner.data.set_data(data);
+        let corrections = Arc::new(self.inner.state_db.clone());
+        self.inner.data.set_data(data.with_corrections(corrections));
     }
 
     /// Records that the data could not be opened (`/ready` says `failed`).

@@ -191,6 +191,12 @@ impl Workspace {
         self.reports_dir().join(name)
     }
 
+    /// `reports/runs.jsonl`: one JSON line per `cradle run`, oldest first
+    /// (written by `cradle-run`, shown on the console's admin page).
+    pub fn run_history_file(&self) -> PathBuf {
+        self.report("runs.jsonl")
+    }
+
     pub fn index_dir(&self) -> PathBuf {
         self.root.join("index")
     }

@@ -1,5 +1,6 @@
 //! Building an index: read `products` and `attributes` at the versions of
-//! the last published delivery, gather one document per product in memory
+//! the last published delivery (and enrich's `classifications` of that
+//! delivery, when there are any: its class is the product's), gather one document per product in memory
 //! ([`IndexBuilder`]), write the tantivy index into a staging directory
 //! beside the target and swap it into place.
 //!
@@ -19,7 +20,7 @@ use arrow_array::types::Float64Type;
 use arrow_array::{Array, BooleanArray, Float64Array, RecordBatch, StringArray};
 use cradle_lake::Table;
 use cradle_lakehouse::ARTICLE_NO;
-use cradle_lakehouse::schema::{attributes, products};
+use cradle_lakehouse::schema::{attributes, classifications, products};
 use tantivy::schema::{Facet, OwnedValue};
 use tantivy::{Index, IndexWriter, TantivyDocument};
 
@@ -108,6 +109,22 @@ pub fn build(
         &ATTRIBUTE_COLUMNS,
     )? {
         builder.add_attributes(&batch.map_err(lake(&attributes))?)?;
+    }
+    // Enrich's classes, when enrich ran on this delivery: the class the
+    // catalog answers too.
+    let classes = lakehouse_dir.join(classifications::NAME);
+    if let Some(delivery) = built_from.delivery
+        && let Some(version) =
+            cradle_lakehouse::enriched_version(lakehouse_dir, classifications::NAME, delivery)
+                .map_err(lake(&classes))?
+    {
+        for batch in scan(
+            &classes,
+            version,
+            &[ARTICLE_NO, classifications::ETIM_CLASS],
+        )? {
+            builder.set_classes(&batch.map_err(lake(&classes))?)?;
+        }
     }
     let read_time = started.elapsed();
     let mut report = builder.write(index_dir, built_from, options)?;
@@ -344,6 +361,20 @@ impl IndexBuilder {
                 }
             }
             self.products.insert(article_no.to_owned(), doc);
+        }
+        Ok(())
+    }
+
+    /// Sets the ETIM class of the products of a `classifications` batch
+    /// (enrich's decision replaces the delivered class, also when it found
+    /// none); products not in the index are passed over.
+    pub fn set_classes(&mut self, batch: &RecordBatch) -> Result<(), IndexError> {
+        let article = strings(batch, ARTICLE_NO, classifications::NAME)?;
+        let class = strings(batch, classifications::ETIM_CLASS, classifications::NAME)?;
+        for row in 0..batch.num_rows() {
+            if let Some(doc) = text_at(article, row).and_then(|a| self.products.get_mut(a)) {
+                doc.texts[ETIM_CLASS] = text_at(class, row).map(str::to_owned);
+            }
         }
         Ok(())
     }

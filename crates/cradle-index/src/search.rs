@@ -159,6 +159,10 @@ pub enum Filter {
     /// Only these products (by article number): how vector candidates are
     /// checked against the other filters.
     Articles { article_nos: Vec<String> },
+    /// At least one of these (none: nothing passes).
+    Any { filters: Vec<Filter> },
+    /// Everything this one does not let through.
+    Not { filter: Box<Filter> },
 }
 
 /// The answer to a search.
@@ -181,6 +185,10 @@ pub struct Hit {
     pub family: Option<String>,
     pub brand: Option<String>,
     pub etim_class: Option<String>,
+    /// Where `etim_class` came from when not from the index: `correction`
+    /// (an editor's, applied by the query layer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub etim_class_source: Option<String>,
     /// (field, HTML snippet with `<b>` around matched words).
     pub highlights: Vec<(String, String)>,
     /// Why the product matched: `article_no`, `article_no prefix`, `gtin`,
@@ -546,6 +554,7 @@ impl SearchIndex {
             family: text(self.fields.family),
             brand: text(self.fields.brand),
             etim_class: text(self.fields.etim_class),
+            etim_class_source: None,
             highlights,
             matched,
         })
@@ -951,6 +960,19 @@ impl SearchIndex {
                     .map(|a| Term::from_field_text(f.article_key, &normalize_code(a)));
                 return Ok(Box::new(TermSetQuery::new(terms)));
             }
+            Filter::Any { filters } => {
+                let clauses = filters
+                    .iter()
+                    .map(|f| Ok((Occur::Should, self.filter_query(f)?)))
+                    .collect::<Result<Vec<_>, IndexError>>()?;
+                return Ok(Box::new(BooleanQuery::new(clauses)));
+            }
+            Filter::Not { filter } => {
+                return Ok(Box::new(BooleanQuery::new(vec![
+                    (Occur::Must, Box::new(AllQuery) as Box<dyn Query>),
+                    (Occur::MustNot, self.filter_query(filter)?),
+                ])));
+            }
         };
         let key = normalize_attribute(field);
         if key.is_empty() {
@@ -1044,7 +1066,9 @@ impl SearchIndex {
                     term_query(term)
                 })
                 .collect()),
-            Filter::Articles { .. } => unreachable!("handled above"),
+            Filter::Articles { .. } | Filter::Any { .. } | Filter::Not { .. } => {
+                unreachable!("handled above")
+            }
         })
     }
 

@@ -7,6 +7,8 @@
 //!   tables one version ([`Lakehouse::publish`], [`Lakehouse::recover`]).
 //! - [`compare`]: products added, changed and removed between deliveries.
 //! - [`ParallelWriter`]: one table written from many threads, one commit.
+//! - [`enriched_version`]: the version of an enrich table that belongs to
+//!   a delivery, if any.
 //!
 //! Architecture invariant: a delivery becomes visible by its record
 //! appearing whole, after every table it names is committed; readers use
@@ -16,6 +18,7 @@
 
 pub mod compare;
 pub mod deliveries;
+mod enriched;
 mod parallel;
 pub mod schema;
 
@@ -26,6 +29,7 @@ use cradle_lake::Table;
 
 pub use compare::{Changes, compare};
 pub use deliveries::{DeliveryError, DeliveryRecord};
+pub use enriched::enriched_version;
 pub use parallel::ParallelWriter;
 pub use schema::{ARTICLE_NO, DELIVERY_TABLES, ENRICH_TABLES, Stage, TABLES, TableSpec};
 

@@ -252,6 +252,7 @@ impl CradleMcp {
                     "family": hit.family,
                     "brand": hit.brand,
                     "etim_class": hit.etim_class,
+                    "etim_class_source": hit.etim_class_source,
                     "matched": hit.matched,
                 })
             })
@@ -277,6 +278,7 @@ impl CradleMcp {
             etim_class: input.etim_class,
             limit: within("limit", input.limit, DEFAULT_LIMIT, 1..=MAX_LIMIT)?,
             offset: within("offset", input.offset, 0, 0..=MAX_OFFSET)?,
+            ..ProductQuery::default()
         };
         let data = self.data()?;
         data.products(&query).await.map_err(ToolFailure::from_query)

@@ -502,6 +502,72 @@ async fn the_official_python_client_lists_and_searches() {
     );
 }
 
+/// An editor's class correction in the state database, wired as `cradle
+/// serve` wires it: the product and search tools answer the corrected
+/// class, and the class filter follows it.
+#[tokio::test]
+async fn tools_answer_an_editors_class_correction() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data_dir = dir.path().join("data");
+    fixture::write_data_dir(&data_dir).await;
+    let state_db = StateDb::open(&StateConfig::Dir(dir.path().join("state")))
+        .await
+        .expect("state db");
+    let key = state_db
+        .create_api_key("tests")
+        .await
+        .expect("key")
+        .plaintext;
+    let data = Data::open(&data_dir)
+        .await
+        .expect("open data")
+        .with_corrections(Arc::new(state_db.clone()));
+    let mcp = Mcp {
+        _dir: dir,
+        data: Arc::new(DataSlot::ready(data)),
+        state_db: state_db.clone(),
+        key,
+    };
+    let editor = state_db
+        .create_user("editor@example.com", cradle_state::Role::Editor)
+        .await
+        .expect("editor");
+    state_db
+        .correct_class("PL-300", "EC002892", Some("EC001743"), &editor)
+        .await
+        .expect("correct");
+
+    let (product, is_error) = mcp
+        .tool("get_product", json!({"article_no": "PL-300"}))
+        .await;
+    assert!(!is_error, "{product}");
+    assert_eq!(product["etim_class"], "EC002892", "{product}");
+    assert_eq!(product["etim_class_source"], "correction");
+    assert_eq!(product["corrected_by"], "editor@example.com");
+    assert_eq!(product["previous_class"], "EC001743");
+
+    let (found, _) = mcp
+        .tool("search_products", json!({"etim_class": "EC002892"}))
+        .await;
+    let hits = found["hits"].as_array().expect("hits");
+    let mut articles: Vec<&str> = hits
+        .iter()
+        .filter_map(|h| h["article_no"].as_str())
+        .collect();
+    articles.sort_unstable();
+    assert_eq!(articles, ["PL-300", "SL-200100"], "{found}");
+    let corrected = hits
+        .iter()
+        .find(|h| h["article_no"] == "PL-300")
+        .expect("the corrected product");
+    assert_eq!(corrected["etim_class"], "EC002892");
+    assert_eq!(corrected["etim_class_source"], "correction");
+    let (found, _) = mcp
+        .tool("search_products", json!({"etim_class": "EC001743"}))
+        .await;
+    assert_eq!(found["total"], 0, "{found}");
+}
+
 /// What `serve_stdio` runs, over an in-memory pipe instead of
 /// stdin/stdout: newline-delimited JSON-RPC, handshake then a search.
 #[tokio::test]

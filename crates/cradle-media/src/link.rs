@@ -3,22 +3,8 @@
 
 use std::collections::HashMap;
 
-/// The form under which file references are compared: the last path
-/// segment (of a path with `/` or `\`, or of a URL without its query and
-/// fragment), `%20`-style escapes decoded, lowercase.
-pub fn normalise_file_name(reference: &str) -> String {
-    let reference = reference.trim();
-    let without_query = match reference.find("://") {
-        Some(_) => reference.split(['?', '#']).next().unwrap_or_default(),
-        None => reference,
-    };
-    let base = without_query
-        .trim_end_matches(['/', '\\'])
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or_default();
-    percent_decode(base).trim().to_lowercase()
-}
+pub use cradle_core::media::normalise_file_name;
+use cradle_core::media::percent_decode;
 
 /// The article numbers a media file belongs to.
 ///
@@ -97,30 +83,6 @@ fn named_article_numbers(file_name: &str, article_numbers: &dyn Fn(&str) -> bool
         }
     }
     found
-}
-
-/// `%XX` escapes decoded where they form UTF-8; anything else kept.
-fn percent_decode(text: &str) -> String {
-    if !text.contains('%') {
-        return text.to_owned();
-    }
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| char::from(b).to_digit(16);
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(high), Some(low)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
-        {
-            out.push((high * 16 + low) as u8);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
 }
 
 #[cfg(test)]

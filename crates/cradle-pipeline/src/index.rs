@@ -1,6 +1,8 @@
 //! The index step: what the server opens memory-mapped (the full-text
 //! index and the SQLite catalog), built once from the published delivery
-//! so that starting the server rebuilds nothing.
+//! (and, for the catalog, enrich's classes and media texts when enrich has
+//! run on it: run `cradle index` again after `cradle enrich`) so that
+//! starting the server rebuilds nothing.
 
 use anyhow::{Context, Result};
 use cradle_fs::{Workspace, WorkspaceLock};
@@ -20,6 +22,12 @@ pub struct IndexReport {
     pub relations: u64,
     pub media: u64,
     pub history_events: u64,
+    /// Enrich's outputs carried into the catalog (zero when the delivery
+    /// was not enriched): classified products, mapped features, media
+    /// text parts.
+    pub classifications: u64,
+    pub etim_features: u64,
+    pub media_texts: u64,
     pub warnings: Vec<String>,
     pub duration_ms: u64,
 }
@@ -67,6 +75,9 @@ pub fn build(workspace: &Workspace) -> Result<IndexReport> {
         relations: catalog.relations,
         media: catalog.media,
         history_events: catalog.history_events,
+        classifications: catalog.classifications,
+        etim_features: catalog.etim_features,
+        media_texts: catalog.media_texts,
         warnings: catalog.warnings.clone(),
         duration_ms: started.elapsed().as_millis() as u64,
     };

@@ -84,6 +84,8 @@ impl ProductStore for Catalog {
                 family: query.family.clone(),
                 brand: query.brand.clone(),
                 etim_class: query.etim_class.clone(),
+                class_also: query.class_also.clone(),
+                class_not: query.class_not.clone(),
                 limit: u32::try_from(query.limit).unwrap_or(MAX_PAGE).min(MAX_PAGE),
                 offset: query.offset as u64,
             };

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use cradle_fs::Workspace;
 use cradle_index::{IndexError, IndexStats, SearchIndex};
 
+use crate::corrections::{ClassCorrections, Overlay};
 use crate::error::QueryError;
 use crate::store::{ProductStore, StoreError};
 use crate::vectors::Vectors;
@@ -24,6 +25,10 @@ pub struct Data {
     /// Why vector search is off although the data has vectors.
     vectors_problem: Option<String>,
     reports: Reports,
+    /// Editors' class corrections, applied over the read-only data.
+    corrections: Option<Arc<dyn ClassCorrections>>,
+    /// The data folder, when opened from one.
+    data_dir: Option<PathBuf>,
 }
 
 /// The workspace reports served by `/api/stats`: `reports/ingest.json` and
@@ -92,6 +97,27 @@ impl Data {
             vectors: None,
             vectors_problem: None,
             reports: Reports::default(),
+            corrections: None,
+            data_dir: None,
+        }
+    }
+
+    /// The same data with editors' class corrections winning over the
+    /// catalog's and the index's classes (see `corrections.rs`).
+    pub fn with_corrections(mut self, corrections: Arc<dyn ClassCorrections>) -> Data {
+        self.corrections = Some(corrections);
+        self
+    }
+
+    /// The corrections in force now (none without a source).
+    pub async fn corrections(&self) -> Result<Overlay, QueryError> {
+        match &self.corrections {
+            None => Ok(Overlay::default()),
+            Some(source) => source
+                .current()
+                .await
+                .map(Overlay::new)
+                .map_err(|e| QueryError::from_store("cannot read the class corrections", e)),
         }
     }
 
@@ -135,6 +161,7 @@ impl Data {
             }
         }
         data.reports = Reports::read(&layout);
+        data.data_dir = Some(data_dir.to_path_buf());
         data.opened_in = started.elapsed();
         Ok(data)
     }
@@ -176,6 +203,16 @@ impl Data {
 
     pub fn reports(&self) -> &Reports {
         &self.reports
+    }
+
+    /// The newest `limit` runs of `cradle run` in the data folder (read
+    /// now: runs happen while a server serves); none for data not opened
+    /// from a folder or a folder without runs (an image's).
+    pub fn run_history(&self, limit: usize) -> crate::runs::RunHistory {
+        match &self.data_dir {
+            Some(dir) => crate::runs::read(&Workspace::new(dir).run_history_file(), limit),
+            None => crate::runs::RunHistory::default(),
+        }
     }
 
     /// How long opening took.

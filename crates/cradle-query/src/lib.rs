@@ -7,7 +7,12 @@
 //!   [`DataSlot`] holds it while a server opens it in the background.
 //! - [`search`]: keyword, vector and hybrid search with filters and
 //!   facets, and the text syntax of search parameters.
+//! - [`corrections`]: editors' class corrections from the state database,
+//!   applied over the read-only data to products, hits, the class filter
+//!   and its facet ([`Overlay`]).
 //! - [`ops`]: one product, a page, classes, families, read-only SQL.
+//! - [`runs`]: the history of `cradle run` (`reports/runs.jsonl`) for
+//!   the admin page.
 //! - [`store`]: the narrow [`ProductStore`] interface over the catalog
 //!   (and an in-memory store for tests).
 //! - [`QueryError`]: typed failures with stable codes.
@@ -16,15 +21,18 @@
 //! written to the data folder.
 
 mod catalog;
+pub mod corrections;
 pub mod data;
 mod error;
 pub mod filter;
 pub mod ops;
+pub mod runs;
 pub mod search;
 pub mod store;
 pub mod vectors;
 
 pub use catalog::SQL_TIMEOUT;
+pub use corrections::{ClassCorrection, ClassCorrections, Overlay};
 pub use data::{Data, DataSlot, OpenError, Reports};
 pub use error::{QueryError, chain};
 pub use filter::FilterSpec;

@@ -35,10 +35,14 @@ pub fn within(
 }
 
 impl Data {
-    /// One product with every attribute and its provenance.
+    /// One product with every attribute and its provenance, its class
+    /// as an editor corrected it if one did.
     pub async fn product(&self, article_no: &str) -> Result<Value, QueryError> {
         match self.store().product(article_no).await {
-            Ok(Some(product)) => Ok(product),
+            Ok(Some(mut product)) => {
+                self.corrections().await?.apply_to_product(&mut product);
+                Ok(product)
+            }
             Ok(None) => Err(QueryError::NotFound {
                 code: "not_found",
                 message: format!("no product with the article number {article_no:?}"),
@@ -47,20 +51,49 @@ impl Data {
         }
     }
 
-    /// A page of products: `{"items", "total", "limit", "offset"}`.
+    /// A page of products: `{"items", "total", "limit", "offset"}`; the
+    /// class filter and the classes follow editors' corrections.
     pub async fn products(&self, query: &ProductQuery) -> Result<Value, QueryError> {
-        self.store()
-            .products(query)
+        let overlay = self.corrections().await?;
+        let mut query = query.clone();
+        overlay.apply_to_query(&mut query);
+        let mut page = self
+            .store()
+            .products(&query)
             .await
-            .map_err(|e| QueryError::from_store("cannot list the products", e))
+            .map_err(|e| QueryError::from_store("cannot list the products", e))?;
+        overlay.apply_to_page(&mut page);
+        Ok(page)
     }
 
-    /// ETIM classes with their product counts, most products first.
+    /// ETIM classes with their product counts, most products first; a
+    /// corrected product counts under the editor's class.
     pub async fn classes(&self) -> Result<Value, QueryError> {
-        self.store()
+        let overlay = self.corrections().await?;
+        let mut counts = self
+            .store()
             .classes()
             .await
-            .map_err(|e| QueryError::from_store("cannot list the classes", e))
+            .map_err(|e| QueryError::from_store("cannot list the classes", e))?;
+        if !overlay.is_empty() {
+            let mut before = std::collections::HashMap::new();
+            for article in overlay.articles() {
+                let product = self
+                    .store()
+                    .product(article)
+                    .await
+                    .map_err(|e| QueryError::from_store("cannot list the classes", e))?;
+                if let Some(product) = product {
+                    let class = product
+                        .get("etim_class")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned);
+                    before.insert(article.to_owned(), class);
+                }
+            }
+            overlay.apply_to_counts(&mut counts, &before);
+        }
+        Ok(counts)
     }
 
     /// Product families with their product counts, most products first.

@@ -124,7 +124,7 @@ pub fn check_bounds(request: &SearchRequest) -> Result<(), QueryError> {
                 field.chars().count() + unit.as_deref().map_or(0, |u| u.chars().count())
             }
             Filter::Bool { field, .. } => field.chars().count(),
-            Filter::Articles { .. } => 0,
+            Filter::Articles { .. } | Filter::Any { .. } | Filter::Not { .. } => 0,
         };
         if text > MAX_FILTER_CHARS {
             return Err(QueryError::invalid(
@@ -136,15 +136,40 @@ pub fn check_bounds(request: &SearchRequest) -> Result<(), QueryError> {
     Ok(())
 }
 
-/// A search in any mode: what every transport runs.
+/// A search in any mode: what every transport runs. Editors' class
+/// corrections win over the index's classes in the `etim_class` filter,
+/// its facet and the hits (see `corrections.rs`).
 pub async fn run(
     data: &Data,
-    request: SearchRequest,
+    mut request: SearchRequest,
     mode: Mode,
 ) -> Result<SearchResponse, QueryError> {
     check_bounds(&request)?;
+    let overlay = Arc::new(data.corrections().await?);
+    request.filters = overlay.rewrite_filters(std::mem::take(&mut request.filters));
+    let (mut response, counted) = search(data, request, mode).await?;
+    overlay.apply_to_hits(&mut response.hits);
+    if !overlay.is_empty() && !response.facets.is_empty() {
+        let mut facets = std::mem::take(&mut response.facets);
+        let adjust = overlay.clone();
+        response.facets = blocking(data, move |index| {
+            adjust
+                .adjust_class_facet(index, &counted, &mut facets)
+                .map(|()| facets)
+        })
+        .await?;
+    }
+    Ok(response)
+}
+
+/// A search in any mode, and the request whose matches its facets count.
+async fn search(
+    data: &Data,
+    request: SearchRequest,
+    mode: Mode,
+) -> Result<(SearchResponse, SearchRequest), QueryError> {
     Ok(match mode {
-        Mode::Keyword => keyword(data, request).await?,
+        Mode::Keyword => (keyword(data, request.clone()).await?, request),
         Mode::Vector | Mode::Hybrid => {
             if request.query.trim().is_empty() {
                 return Err(QueryError::invalid(
@@ -189,24 +214,25 @@ pub async fn run(
                     matched: vec!["vector".to_owned()],
                 })
                 .collect();
-            let (ranked, total, facets) = match keyword_side? {
+            let (ranked, total, facets, counted) = match keyword_side? {
                 None => {
                     // Facets count the candidates.
+                    let mut count = request.clone();
+                    count.query.clear();
+                    count.limit = 0;
+                    count.offset = 0;
+                    count.filters = vec![Filter::Articles {
+                        article_nos: nearest.iter().map(|r| r.article_no.clone()).collect(),
+                    }];
                     let facets = if request.facets.is_empty() {
                         Default::default()
                     } else {
-                        let mut count = request.clone();
-                        count.query.clear();
-                        count.limit = 0;
-                        count.offset = 0;
-                        count.filters = vec![Filter::Articles {
-                            article_nos: nearest.iter().map(|r| r.article_no.clone()).collect(),
-                        }];
-                        blocking(data, move |index| index.rank(&count))
+                        let counting = count.clone();
+                        blocking(data, move |index| index.rank(&counting))
                             .await?
                             .facets
                     };
-                    (nearest, None, facets)
+                    (nearest, None, facets, count)
                 }
                 Some(keyword_side) => {
                     let weight = crate::vectors::vector_weight(&request.query);
@@ -221,6 +247,7 @@ pub async fn run(
                         fused,
                         Some(keyword_side.total + vector_only),
                         keyword_side.facets,
+                        request.clone(),
                     )
                 }
             };
@@ -234,11 +261,14 @@ pub async fn run(
             let query = request.query.clone();
             let highlight = request.highlight;
             let hits = blocking(data, move |index| index.hits(&query, page, highlight)).await?;
-            SearchResponse {
-                total: total.unwrap_or(candidates),
-                hits,
-                facets,
-            }
+            (
+                SearchResponse {
+                    total: total.unwrap_or(candidates),
+                    hits,
+                    facets,
+                },
+                counted,
+            )
         }
     })
 }

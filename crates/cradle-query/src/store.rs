@@ -25,6 +25,14 @@ pub struct ProductQuery {
     pub etim_class: Option<String>,
     pub limit: usize,
     pub offset: usize,
+    /// With `etim_class`: products that pass it whatever their stored
+    /// class, and products that do not whatever their stored class (what
+    /// editors' corrections say; set by the query layer, see
+    /// `corrections.rs`).
+    #[serde(skip)]
+    pub class_also: Vec<String>,
+    #[serde(skip)]
+    pub class_not: Vec<String>,
 }
 
 /// A class or family with the number of its products: the items of
@@ -151,15 +159,19 @@ impl ProductStore for MemoryStore {
                 .products
                 .iter()
                 .filter(|p| {
-                    [
-                        ("family", &query.family),
-                        ("brand", &query.brand),
-                        ("etim_class", &query.etim_class),
-                    ]
-                    .iter()
-                    .all(|(field, wanted)| {
-                        wanted.is_none() || Self::field(p, field) == wanted.as_deref()
-                    })
+                    let article = Self::field(p, "article_no").unwrap_or_default();
+                    let class = match &query.etim_class {
+                        None => true,
+                        Some(_) if query.class_also.iter().any(|a| a == article) => true,
+                        Some(_) if query.class_not.iter().any(|a| a == article) => false,
+                        Some(wanted) => Self::field(p, "etim_class") == Some(wanted.as_str()),
+                    };
+                    class
+                        && [("family", &query.family), ("brand", &query.brand)]
+                            .iter()
+                            .all(|(field, wanted)| {
+                                wanted.is_none() || Self::field(p, field) == wanted.as_deref()
+                            })
                 })
                 .collect();
             let page: Vec<&Value> = selected

@@ -209,7 +209,7 @@ impl RunRecord {
         let path = workspace.report("run.json");
         cradle_fs::write_atomic(&path, &serde_json::to_vec_pretty(self)?)
             .with_context(|| format!("cannot write {}", path.display()))?;
-        let history = workspace.report("runs.jsonl");
+        let history = workspace.run_history_file();
         let mut lines = match std::fs::read(&history) {
             Ok(bytes) => bytes,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),

@@ -18,7 +18,10 @@ use crate::{Executed, RunOptions, Step, inputs};
 pub fn depends_on(step: Step) -> &'static [Step] {
     match step {
         Step::Ingest => &[],
-        Step::Enrich | Step::Index => &[Step::Ingest],
+        Step::Enrich => &[Step::Ingest],
+        // The catalog carries enrich's classes and media texts, so a new
+        // enrich means a new index.
+        Step::Index => &[Step::Ingest, Step::Enrich],
         Step::Validate => &[Step::Enrich, Step::Index],
         Step::Build => &[Step::Validate],
         Step::Deploy => &[Step::Build],

@@ -713,6 +713,33 @@ impl StateDb {
         })
     }
 
+    /// The newest correction of every corrected product, by article
+    /// number: the classes that win over the catalog's everywhere.
+    pub async fn current_class_corrections(&self) -> Result<Vec<ClassCorrection>, StateDbError> {
+        let select = self.sql(
+            "SELECT c.article_no, c.etim_class, c.previous, c.email, c.at \
+             FROM class_corrections c \
+             WHERE c.id = (SELECT max(d.id) FROM class_corrections d \
+                           WHERE d.article_no = c.article_no) \
+             ORDER BY c.article_no",
+        );
+        Ok(with_pool!(self, pool => {
+            sqlx::query(select).fetch_all(pool).await.and_then(|rows| {
+                rows.iter()
+                    .map(|row| {
+                        Ok(ClassCorrection {
+                            article_no: row.try_get("article_no")?,
+                            etim_class: row.try_get("etim_class")?,
+                            previous: row.try_get("previous")?,
+                            email: row.try_get("email")?,
+                            at: rfc3339(row.try_get("at")?),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, sqlx::Error>>()
+            })
+        })?)
+    }
+
     /// Every correction of a product's class, newest first.
     pub async fn class_corrections(
         &self,

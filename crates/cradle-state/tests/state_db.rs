@@ -373,6 +373,33 @@ async fn check_users(db: &StateDb) {
     assert_eq!(corrections.len(), 2);
     assert_eq!(corrections[0].etim_class, "EC000003");
     assert_eq!(corrections[0].email, changed.email);
+    // In force: one per product, the newest.
+    let other = format!("B-{}", uuid_like());
+    db.correct_class(&other, "EC000004", None, &changed)
+        .await
+        .expect("correct");
+    let current = db
+        .current_class_corrections()
+        .await
+        .expect("current corrections");
+    let mine: Vec<(&str, &str, Option<&str>)> = current
+        .iter()
+        .filter(|c| c.article_no == article || c.article_no == other)
+        .map(|c| {
+            (
+                c.etim_class.as_str(),
+                c.email.as_str(),
+                c.previous.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        mine,
+        [
+            ("EC000003", changed.email.as_str(), Some("EC000001")),
+            ("EC000004", changed.email.as_str(), None),
+        ]
+    );
 }
 
 #[tokio::test]

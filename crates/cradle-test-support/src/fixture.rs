@@ -1,11 +1,16 @@
 //! A small, real data folder as the server opens it: one published
 //! delivery of five lighting products (two with a power attribute and a
-//! dimmable flag, one rejected record), its search index and its catalog,
-//! at `<data>/lakehouse`, `<data>/index/search`, `<data>/index/catalog.db`.
+//! dimmable flag, one rejected record), what enrich made of it (classes,
+//! a mapped feature, a datasheet's text), its search index and its
+//! catalog, at `<data>/lakehouse`, `<data>/index/search`,
+//! `<data>/index/catalog.db`.
 
 use std::path::Path;
 
-use crate::lakehouse::{AttributeRow, Delivery, FileRow, ProductRow, RejectRow, publish};
+use crate::lakehouse::{
+    AttributeRow, ChunkRow, ClassificationRow, Delivery, Enriched, FeatureRow, FileRow, ProductRow,
+    RejectRow, publish, publish_enriched,
+};
 
 /// (article, name_de, family, brand, etim_class) of the products.
 pub const PRODUCTS: &[(&str, &str, &str, &str, &str)] = &[
@@ -97,10 +102,87 @@ pub fn delivery() -> Delivery {
     }
 }
 
-/// Writes the lakehouse, the search index and the catalog into
-/// `data_dir`, as `cradle ingest` and `cradle index` would.
+/// The product classified by its neighbours (the others keep their
+/// delivered class), with this confidence.
+pub const NEIGHBOURS_CLASSIFIED: &str = "PL-300";
+pub const NEIGHBOURS_CONFIDENCE: f32 = 0.87;
+/// The product with a datasheet whose text enrich read, the file, and a
+/// piece of its text that is markup (it must stay text).
+pub const DATASHEET_PRODUCT: &str = "LW-100234";
+pub const DATASHEET: &str = "medien/LW-100234_Datenblatt.pdf";
+pub const DATASHEET_MARKUP: &str = "<b>Lichtstrom</b> 1200 lm";
+
+/// What enrich made of [`delivery`].
+pub fn enriched() -> Enriched {
+    let classifications = PRODUCTS
+        .iter()
+        .map(|(article, _, _, _, class)| {
+            let neighbours = *article == NEIGHBOURS_CLASSIFIED;
+            ClassificationRow {
+                article_no: (*article).to_owned(),
+                etim_class: Some((*class).to_owned()),
+                class_name: Some(format!("Class {class}")),
+                confidence: Some(if neighbours {
+                    NEIGHBOURS_CONFIDENCE
+                } else {
+                    1.0
+                }),
+                source: if neighbours {
+                    "neighbours"
+                } else {
+                    "delivered"
+                }
+                .to_owned(),
+                alternatives: if neighbours {
+                    format!("{class}:0.870;EC001744:0.090")
+                } else {
+                    format!("{class}:1.000")
+                },
+                delivered_code: Some((*class).to_owned()),
+            }
+        })
+        .collect();
+    let long_text = "Datenblatt Einbauleuchte LED 12 W. ".repeat(20);
+    let chunk = |id: &str, kind: &str, text: &str, source: &str| ChunkRow {
+        article_no: DATASHEET_PRODUCT.to_owned(),
+        chunk_id: id.to_owned(),
+        kind: kind.to_owned(),
+        language: "de".to_owned(),
+        text: text.to_owned(),
+        source: source.to_owned(),
+    };
+    Enriched {
+        classifications,
+        features: vec![FeatureRow {
+            article_no: DATASHEET_PRODUCT.to_owned(),
+            etim_class: "EC001744".to_owned(),
+            code: "EF009347".to_owned(),
+            name: "Lamp power".to_owned(),
+            value: "12.5".to_owned(),
+            unit: Some("W".to_owned()),
+            attribute: "Leistung".to_owned(),
+        }],
+        chunks: vec![
+            chunk(
+                "identity.de",
+                "identity",
+                "Einbauleuchte LED 12 W",
+                "products",
+            ),
+            chunk("media.9f86d081.2", "media", DATASHEET_MARKUP, DATASHEET),
+            chunk("media.9f86d081.1", "media", long_text.trim(), DATASHEET),
+        ],
+    }
+}
+
+/// Writes the lakehouse (the delivery and what enrich made of it), the
+/// search index and the catalog into `data_dir`, as `cradle ingest`,
+/// `cradle enrich` and `cradle index` would.
 pub async fn write_data_dir(data_dir: &Path) {
-    write_data_dir_of(data_dir, &delivery()).await;
+    let lakehouse = data_dir.join("lakehouse");
+    let record = publish(&lakehouse, &delivery());
+    publish_enriched(&lakehouse, record.delivery, &enriched());
+    build(data_dir).await;
 }
 
 /// A product whose name is markup, to show that it stays text.
@@ -164,10 +246,15 @@ pub fn hostile_delivery() -> Delivery {
     delivery
 }
 
-/// [`write_data_dir`] for any delivery.
+/// [`write_data_dir`] for any delivery, not enriched.
 pub async fn write_data_dir_of(data_dir: &Path, delivery: &Delivery) {
+    publish(&data_dir.join("lakehouse"), delivery);
+    build(data_dir).await;
+}
+
+/// The search index and the catalog of the lakehouse in `data_dir`.
+async fn build(data_dir: &Path) {
     let lakehouse = data_dir.join("lakehouse");
-    publish(&lakehouse, delivery);
     let index = data_dir.join("index");
     std::fs::create_dir_all(&index).expect("index dir");
     cradle_index::build(

@@ -1,17 +1,21 @@
 //! Deliveries for tests, written as `cradle ingest` writes them: the four
 //! tables in the schemas of `cradle-lakehouse`, committed with
-//! `cradle-lake`, then published with a delivery record.
+//! `cradle-lake`, then published with a delivery record; and what enrich
+//! makes of one ([`Enriched`], written as `cradle enrich` writes it).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::{
-    ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
+    ArrayRef, BooleanArray, Date32Array, Float32Array, Float64Array, Int64Array, RecordBatch,
+    StringArray,
 };
 use arrow_schema::DataType;
 use cradle_lake::WriteOptions;
-use cradle_lakehouse::schema::{attributes, files, products, rejects};
+use cradle_lakehouse::schema::{
+    attributes, chunks, classifications, etim_features, files, products, rejects,
+};
 use cradle_lakehouse::{ARTICLE_NO, DeliveryRecord, Lakehouse};
 
 /// A product: its article number and its text or number columns by name
@@ -274,4 +278,129 @@ pub fn publish(lakehouse_dir: &Path, delivery: &Delivery) -> DeliveryRecord {
     };
     lakehouse.publish(&record).expect("publish");
     record
+}
+
+/// Enrich's class of one product.
+#[derive(Debug, Clone)]
+pub struct ClassificationRow {
+    pub article_no: String,
+    pub etim_class: Option<String>,
+    pub class_name: Option<String>,
+    pub confidence: Option<f32>,
+    /// `delivered`, `neighbours`, `names`, `attributes` or `none`.
+    pub source: String,
+    /// `EC001744:0.930;EC002892:0.050`
+    pub alternatives: String,
+    pub delivered_code: Option<String>,
+}
+
+/// A source attribute enrich mapped to an ETIM feature.
+#[derive(Debug, Clone)]
+pub struct FeatureRow {
+    pub article_no: String,
+    pub etim_class: String,
+    pub code: String,
+    pub name: String,
+    pub value: String,
+    pub unit: Option<String>,
+    pub attribute: String,
+}
+
+/// A chunk of text enrich made; `kind` `media` for text read from a
+/// delivered file (`source` its path), with `chunk_id` `media.<sha8>` or
+/// `media.<sha8>.<part>`.
+#[derive(Debug, Clone)]
+pub struct ChunkRow {
+    pub article_no: String,
+    pub chunk_id: String,
+    pub kind: String,
+    pub language: String,
+    pub text: String,
+    pub source: String,
+}
+
+/// What enrich wrote for one delivery.
+#[derive(Debug, Clone, Default)]
+pub struct Enriched {
+    pub classifications: Vec<ClassificationRow>,
+    pub features: Vec<FeatureRow>,
+    pub chunks: Vec<ChunkRow>,
+}
+
+fn strings<'a>(values: impl Iterator<Item = &'a str>) -> ArrayRef {
+    Arc::new(StringArray::from_iter_values(values))
+}
+
+fn optional<'a>(values: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
+    Arc::new(StringArray::from_iter(values))
+}
+
+/// Writes `enriched` as enrich's tables of `delivery` (each stamped with
+/// the delivery it was made from, as `cradle enrich` stamps them).
+pub fn publish_enriched(lakehouse_dir: &Path, delivery: u64, enriched: &Enriched) {
+    let c = &enriched.classifications;
+    let f = &enriched.features;
+    let k = &enriched.chunks;
+    let batches = [
+        (
+            classifications::NAME,
+            RecordBatch::try_new(
+                classifications::schema(),
+                vec![
+                    strings(c.iter().map(|r| r.article_no.as_str())),
+                    optional(c.iter().map(|r| r.etim_class.as_deref())),
+                    optional(c.iter().map(|r| r.class_name.as_deref())),
+                    Arc::new(Float32Array::from_iter(c.iter().map(|r| r.confidence))),
+                    strings(c.iter().map(|r| r.source.as_str())),
+                    strings(c.iter().map(|r| r.alternatives.as_str())),
+                    optional(c.iter().map(|r| r.delivered_code.as_deref())),
+                    optional(c.iter().map(|_| None)),
+                ],
+            ),
+        ),
+        (
+            etim_features::NAME,
+            RecordBatch::try_new(
+                etim_features::schema(),
+                vec![
+                    strings(f.iter().map(|r| r.article_no.as_str())),
+                    strings(f.iter().map(|r| r.etim_class.as_str())),
+                    strings(f.iter().map(|r| r.code.as_str())),
+                    strings(f.iter().map(|r| r.name.as_str())),
+                    strings(f.iter().map(|r| r.value.as_str())),
+                    optional(f.iter().map(|r| r.unit.as_deref())),
+                    strings(f.iter().map(|r| r.attribute.as_str())),
+                    strings(f.iter().map(|_| "name")),
+                ],
+            ),
+        ),
+        (
+            chunks::NAME,
+            RecordBatch::try_new(
+                chunks::schema(),
+                vec![
+                    strings(k.iter().map(|r| r.article_no.as_str())),
+                    strings(k.iter().map(|r| r.chunk_id.as_str())),
+                    strings(k.iter().map(|r| r.kind.as_str())),
+                    strings(k.iter().map(|r| r.language.as_str())),
+                    strings(k.iter().map(|r| r.text.as_str())),
+                    strings(k.iter().map(|r| r.source.as_str())),
+                    strings(k.iter().map(|r| r.chunk_id.as_str())),
+                    Arc::new(BooleanArray::from_iter(k.iter().map(|_| Some(false)))),
+                ],
+            ),
+        ),
+    ];
+    let lakehouse = Lakehouse::new(lakehouse_dir);
+    for (name, batch) in batches {
+        let batch = batch.expect("an enrich batch");
+        let mut options = WriteOptions::overwrite();
+        options.app_metadata = Some(serde_json::json!({ "delivery": delivery, "stage": "enrich" }));
+        let mut writer = lakehouse
+            .table(name)
+            .writer(batch.schema(), options)
+            .expect("table writer");
+        writer.write(&batch).expect("write");
+        writer.finish().expect("finish").commit().expect("commit");
+    }
 }

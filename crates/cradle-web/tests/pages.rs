@@ -18,6 +18,8 @@ use tower::ServiceExt;
 
 struct Site {
     _dir: TempDir,
+    /// The served data folder (a workspace's).
+    data_dir: std::path::PathBuf,
     state: AppState,
     /// Built once, as a server does: the sign-in limiter lives in it.
     router: Router,
@@ -84,9 +86,18 @@ fn set_cookie_value(headers: &HeaderMap, name: &str) -> Option<(String, String)>
 
 impl Site {
     async fn new(config: Option<StateConfig>) -> Site {
+        Site::with_data(config, true).await
+    }
+
+    /// A site over the fixture data, enriched or only indexed.
+    async fn with_data(config: Option<StateConfig>, enriched: bool) -> Site {
         let dir = tempfile::tempdir().expect("tempdir");
         let data_dir = dir.path().join("data");
-        fixture::write_data_dir(&data_dir).await;
+        if enriched {
+            fixture::write_data_dir(&data_dir).await;
+        } else {
+            fixture::write_data_dir_of(&data_dir, &fixture::delivery()).await;
+        }
         let config = config.unwrap_or_else(|| StateConfig::Dir(dir.path().join("state")));
         let state_db = StateDb::open(&config)
             .await
@@ -96,6 +107,7 @@ impl Site {
         let router = cradle_console::router_with(state.clone(), cradle_web::router(state.clone()));
         Site {
             _dir: dir,
+            data_dir,
             state,
             router,
         }
@@ -1133,10 +1145,138 @@ async fn chat_lists_only_the_users_own_conversations(site: &Site) {
     assert!(!second_page.body.contains("Downlight"));
 }
 
+/// The class with its confidence and source, the features enrich mapped
+/// and a datasheet's text (escaped, the long part collapsed).
+async fn the_product_page_shows_what_enrich_found(site: &Site) {
+    let viewer = site.agent(Role::Viewer).await;
+    let page = site
+        .get(
+            &format!("/products/{}", fixture::DATASHEET_PRODUCT),
+            Some(&viewer),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let body = &page.body;
+    let class = &body[body.find("class-heading").expect("the class card")..];
+    assert!(
+        class.contains("Confidence") && class.contains("100 %"),
+        "{class}"
+    );
+    assert!(class.contains("delivered with the data"), "{class}");
+    assert!(
+        class.contains("EF009347") && class.contains("Lamp power"),
+        "mapped features: {class}"
+    );
+    let media = &body[body.find("media-heading").expect("the media card")..];
+    assert!(media.contains(fixture::DATASHEET), "{media}");
+    assert!(
+        media.contains("<details>") && media.contains("Extracted text"),
+        "a long text is collapsed: {media}"
+    );
+    assert!(
+        !media.contains(fixture::DATASHEET_MARKUP)
+            && (media.contains("&lt;b&gt;Lichtstrom&lt;/b&gt;")
+                || media.contains("&#60;b&#62;Lichtstrom&#60;/b&#62;")),
+        "the text is escaped: {media}"
+    );
+    // Classified by its neighbours (an editor may have corrected it since
+    // in a shared database; the classifier's view is shown either way).
+    let page = site.get("/products/PL-300", Some(&viewer)).await.body;
+    let class = &page[page.find("class-heading").expect("the class card")..];
+    assert!(
+        class.contains("87 %") && class.contains("classifier: similar products"),
+        "{class}"
+    );
+}
+
+/// `reports/runs.jsonl` as a table, newest first, with a chart of the
+/// latest run's steps; a line that is not a run is left out with a note.
+async fn the_admin_page_shows_the_run_history(site: &Site) {
+    let admin = site.agent(Role::CustomerAdmin).await;
+    let page = site.get("/admin", Some(&admin)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("No run recorded"), "{}", page.body);
+
+    let run = |delivery: u64, started: &str, enrich: f64| {
+        serde_json::json!({
+            "customer": "luxwerk", "cradle_version": "0.1.0", "workspace": "/ws",
+            "started_at": started, "finished_at": started, "ok": true,
+            "failed_step": null, "error": null,
+            "steps": [
+                {"name": "ingest", "state": "done", "seconds": 2.5, "message": "", "retries": 0},
+                {"name": "enrich", "state": "done", "seconds": enrich, "message": "", "retries": 0},
+                {"name": "index", "state": "skipped", "seconds": 0.0, "message": "", "retries": 0},
+            ],
+            "delivery_version": delivery, "products": 5, "files": 1, "data_points": 40,
+            "rejected_rows": 1, "chunks": 12, "vectors": 10, "classified": 5,
+            "image_digest": "sha256:0123456789abcdef0123", "image_size": 52428800,
+            "healthy_ms": 1250.0, "seconds": 10.0 + enrich,
+        })
+        .to_string()
+    };
+    let reports = site.data_dir.join("reports");
+    std::fs::create_dir_all(&reports).expect("reports folder");
+    let lines = [
+        run(1, "2026-03-01T10:00:00Z", 7.0),
+        "{\"customer\": \"luxwerk\", \"steps\": [".to_owned(),
+        run(2, "2026-03-02T10:00:00Z", 31.5),
+    ];
+    std::fs::write(reports.join("runs.jsonl"), lines.join("\n") + "\n").expect("runs.jsonl");
+
+    let page = site.get("/admin", Some(&admin)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let body = &page.body;
+    let runs = &body[body.find("runs-heading").expect("the runs card")..];
+    assert!(
+        runs.contains("1 lines of reports/runs.jsonl could not be read"),
+        "{runs}"
+    );
+    let newest = runs.find("2026-03-02T10:00:00Z").expect("the newest run");
+    let oldest = runs.find("2026-03-01T10:00:00Z").expect("the oldest run");
+    assert!(newest < oldest, "newest first");
+    assert!(
+        runs.contains("<svg") && runs.contains("enrich (done)") && runs.contains("31.5 s"),
+        "a chart of the latest run's steps: {runs}"
+    );
+    assert!(runs.contains("0123456789ab (50.0 MB)"), "{runs}");
+
+    // A history that is only garbage is still a page.
+    std::fs::write(reports.join("runs.jsonl"), "\u{0}\u{1}garbage\n[]\n").expect("runs.jsonl");
+    let page = site.get("/admin", Some(&admin)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("2 lines of reports/runs.jsonl"),
+        "{}",
+        page.body
+    );
+    std::fs::remove_file(reports.join("runs.jsonl")).expect("remove");
+}
+
+#[tokio::test]
+async fn a_product_of_data_not_enriched_says_so() {
+    let site = Site::with_data(None, false).await;
+    let viewer = site.agent(Role::Viewer).await;
+    let page = site
+        .get(
+            &format!("/products/{}", fixture::DATASHEET_PRODUCT),
+            Some(&viewer),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("has not been enriched") && page.body.contains("EC001744"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("Confidence"), "{}", page.body);
+}
+
 async fn everything(site: &Site) {
     pages_need_a_session(site).await;
     links_sign_in_once_with_safe_cookies(site).await;
     every_page_renders_for_an_admin(site).await;
+    the_product_page_shows_what_enrich_found(site).await;
+    the_admin_page_shows_the_run_history(site).await;
     roles_decide_what_a_user_may_do(site).await;
     forms_refuse_a_missing_or_wrong_csrf_token(site).await;
     sign_in_by_password_is_rate_limited(site).await;

@@ -75,8 +75,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
         return Ok(ExitCode::from(3));
     }
     println!("Every product arrived; every cell is accounted for.");
+    if !args.no_enrich {
+        println!(
+            "\n3/4 enriching: chunks, embeddings, vector index, ETIM classes, text from media"
+        );
+        let progress = crate::progress::StageProgress::new(false);
+        let report = cradle_pipeline::enrich::enrich(&EnrichRequest::new(ws.clone()), &progress)?;
+        print!("{}", cradle_enrich::summary(&report));
+    }
+    // After enrich: the catalog carries its classes and media texts.
     println!(
-        "\n3/4 building the search index and catalog in {}",
+        "\n4/4 building the search index and catalog in {}",
         ws.index_dir().display()
     );
     let index = cradle_pipeline::index::build(&ws)?;
@@ -89,10 +98,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if args.no_enrich {
         return Ok(ExitCode::SUCCESS);
     }
-    println!("\n4/4 enriching: chunks, embeddings, vector index, ETIM classes, text from media");
-    let progress = crate::progress::StageProgress::new(false);
-    let report = cradle_pipeline::enrich::enrich(&EnrichRequest::new(ws), &progress)?;
-    print!("{}", cradle_enrich::summary(&report));
     println!(
         "\nNext: cradle api-key create --workspace {ws} --name me\n      cradle serve --workspace {ws}",
         ws = workspace.display()

@@ -80,7 +80,10 @@ else
     cp -a "$WS" "$WORK/ws"
 fi
 rm -rf "$WORK/ws/image" "$WORK/ws/state"
-printf 'customer = "%s"\n[deploy]\nport = 9314\n' "$ID" >"$WORK/ws/cradle.toml"
+# The workspace's own [enrich] section stays: validate checks the vectors
+# against the model it names.
+ENRICH_SECTION="$(awk '/^\[/{keep=($0=="[enrich]")} keep' "$WORK/ws/cradle.toml" 2>/dev/null || true)"
+printf 'customer = "%s"\n[deploy]\nport = 9314\n%s\n' "$ID" "$ENRICH_SECTION" >"$WORK/ws/cradle.toml"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
 say "validate"

@@ -38,6 +38,11 @@ pub struct Catalog {
     pool: SqlitePool,
     pub(crate) sql: Arc<SqlPool>,
     path: PathBuf,
+    /// Counts per class, family and brand, computed once: the file never
+    /// changes while it is open, and counting classes joins every product
+    /// with its classification (about 100 ms at 105,000 products, which
+    /// every product page an editor opens would otherwise pay).
+    counted: Arc<std::sync::Mutex<std::collections::HashMap<&'static str, Vec<(String, u64)>>>>,
 }
 
 /// One product with everything the catalog knows about it.
@@ -331,6 +336,7 @@ impl Catalog {
             pool,
             sql,
             path: path.to_path_buf(),
+            counted: Arc::default(),
         })
     }
 
@@ -699,6 +705,15 @@ impl Catalog {
     }
 
     async fn counts(&self, column: &'static str) -> Result<Vec<(String, u64)>, CatalogError> {
+        let cached = self
+            .counted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(column)
+            .cloned();
+        if let Some(counts) = cached {
+            return Ok(counts);
+        }
         let sql = format!(
             "SELECT {column} AS name, count(*) AS n FROM {CLASSIFIED} WHERE {column} IS NOT NULL \
              GROUP BY name ORDER BY n DESC, name"
@@ -707,10 +722,15 @@ impl Catalog {
             .fetch_all(&self.pool)
             .await
             .map_err(|source| CatalogError::Query { source })?;
-        Ok(rows
+        let counts: Vec<(String, u64)> = rows
             .into_iter()
             .map(|(name, n)| (name, n.max(0) as u64))
-            .collect())
+            .collect();
+        self.counted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(column, counts.clone());
+        Ok(counts)
     }
 
     /// Whether the catalog still answers: one trivial read on the

@@ -137,6 +137,40 @@ pub fn normalize_code(code: &str) -> String {
         .collect()
 }
 
+/// A whole name as matched exactly: its lowercase alphanumeric words
+/// joined by one space, umlauts and ß spelled out ("Wand-/Deckenleuchte
+/// CUBO 5 W weiß" → "wand deckenleuchte cubo 5 w weiss"), so case,
+/// punctuation, spacing and a keyboard without umlauts do not matter. `None` when nothing is left or the name is longer than anyone
+/// types (a term has a size limit, and such a key would only bloat the
+/// term dictionary).
+pub fn normalize_name(name: &str) -> Option<String> {
+    let mut key = String::new();
+    for word in name.split(|c: char| !c.is_alphanumeric()) {
+        if word.is_empty() {
+            continue;
+        }
+        if !key.is_empty() {
+            key.push(' ');
+        }
+        for ch in word.chars().flat_map(char::to_lowercase) {
+            match ch {
+                'ä' => key.push_str("ae"),
+                'ö' => key.push_str("oe"),
+                'ü' => key.push_str("ue"),
+                'ß' => key.push_str("ss"),
+                _ => key.push(ch),
+            }
+        }
+        if key.len() > MAX_NAME_KEY {
+            return None;
+        }
+    }
+    (!key.is_empty()).then_some(key)
+}
+
+/// Longest name key indexed, in bytes.
+const MAX_NAME_KEY: usize = 512;
+
 /// An attribute name as a key of the attribute facts: lowercase ASCII
 /// letters, digits and `_` ("Lichtstrom (Bemessung)" → "lichtstrom_bemessung",
 /// "Größe" → "groesse"). Filter field names go through the same function.
@@ -381,6 +415,24 @@ mod tests {
         assert_eq!(terms(&mut de, "Lüfter"), terms(&mut de, "Luefter"));
         assert_eq!(terms(&mut de, "Leuchten"), terms(&mut de, "Leuchte"));
         assert!(terms(&mut de, "und").is_empty());
+    }
+
+    #[test]
+    fn name_keys_ignore_case_punctuation_spacing_and_umlauts() {
+        let key = normalize_name("Wand-/Deckenleuchte CUBO 717 5 W weiß").unwrap();
+        assert_eq!(key, "wand deckenleuchte cubo 717 5 w weiss");
+        assert_eq!(
+            normalize_name(" wand - / DECKENLEUCHTE  cubo 717 5 w WEISS ").as_deref(),
+            Some(key.as_str())
+        );
+        assert_eq!(normalize_name("Lüfter").as_deref(), Some("luefter"));
+        // Different numbers stay different names.
+        assert_ne!(
+            normalize_name("CUBO 7 175 W"),
+            normalize_name("CUBO 71 75 W")
+        );
+        assert_eq!(normalize_name(" -/ "), None);
+        assert_eq!(normalize_name(&"x ".repeat(1_000)), None);
     }
 
     #[test]

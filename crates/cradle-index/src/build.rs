@@ -25,7 +25,7 @@ use tantivy::schema::{Facet, OwnedValue};
 use tantivy::{Index, IndexWriter, TantivyDocument};
 
 use crate::IndexError;
-use crate::analysis::{self, normalize_attribute, normalize_code, normalize_unit};
+use crate::analysis::{self, normalize_attribute, normalize_code, normalize_name, normalize_unit};
 use crate::meta::{BuiltFrom, FORMAT, IndexMetadata, METADATA_FILE, now_rfc3339};
 use crate::schema::{self, Fields};
 
@@ -642,6 +642,14 @@ impl IndexBuilder {
             if let Some(value) = text(index) {
                 doc.add_text(field, value);
             }
+        }
+        let mut name_keys: Vec<String> = [NAME_DE, NAME_EN]
+            .into_iter()
+            .filter_map(|index| text(index).and_then(normalize_name))
+            .collect();
+        name_keys.dedup();
+        for key in name_keys {
+            doc.add_text(fields.name_key, key);
         }
         for index in [NAME_DE, NAME_EN, FAMILY, SERIES] {
             if let Some(value) = text(index) {

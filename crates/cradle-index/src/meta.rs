@@ -14,7 +14,7 @@ pub const METADATA_FILE: &str = "cradle-index.json";
 
 /// Bumped whenever the schema or the analysis changes in a way that needs
 /// a rebuild; an index of another format is refused on open.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 
 /// The lakehouse state an index was built from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]

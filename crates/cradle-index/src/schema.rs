@@ -4,7 +4,9 @@
 //! One document per product. Word fields (names, descriptions, family,
 //! series, brand, attribute text) are analysed per language; `ngram` holds
 //! character n-grams of the names, family and series for compound words;
-//! the `*_key` fields hold normalised codes for exact and prefix matches;
+//! the `*_key` fields hold normalised codes for exact and prefix matches
+//! and the normalised whole names (`name_key`, German and English) for
+//! exact name matches;
 //! `facets` holds `/family/<v>`, `/brand/<v>`, `/series/<v>`,
 //! `/etim_class/<v>` for filtering and counting; `attrs` is a JSON object of
 //! typed attribute facts (numbers as fast fields for ranges, booleans and
@@ -24,6 +26,7 @@ pub(crate) const ARTICLE_NO: &str = "article_no";
 pub(crate) const ARTICLE_KEY: &str = "article_key";
 pub(crate) const GTIN: &str = "gtin";
 pub(crate) const MANUFACTURER_KEY: &str = "manufacturer_key";
+pub(crate) const NAME_KEY: &str = "name_key";
 pub(crate) const NAME_DE: &str = "name_de";
 pub(crate) const NAME_EN: &str = "name_en";
 pub(crate) const DESCRIPTION_DE: &str = "description_de";
@@ -47,6 +50,7 @@ pub(crate) struct Fields {
     pub article_key: Field,
     pub gtin: Field,
     pub manufacturer_key: Field,
+    pub name_key: Field,
     pub name_de: Field,
     pub name_en: Field,
     pub description_de: Field,
@@ -82,6 +86,7 @@ pub(crate) fn build() -> Schema {
     schema.add_text_field(ARTICLE_KEY, STRING);
     schema.add_text_field(GTIN, STRING | STORED);
     schema.add_text_field(MANUFACTURER_KEY, STRING);
+    schema.add_text_field(NAME_KEY, STRING);
     schema.add_text_field(NAME_DE, words(GERMAN, true));
     schema.add_text_field(NAME_EN, words(ENGLISH, true));
     schema.add_text_field(DESCRIPTION_DE, words(GERMAN, true));
@@ -122,6 +127,7 @@ impl Fields {
             article_key: get(ARTICLE_KEY)?,
             gtin: get(GTIN)?,
             manufacturer_key: get(MANUFACTURER_KEY)?,
+            name_key: get(NAME_KEY)?,
             name_de: get(NAME_DE)?,
             name_en: get(NAME_EN)?,
             description_de: get(DESCRIPTION_DE)?,

@@ -4,8 +4,9 @@
 //! faceted, and its hits are explained (`matched`) and highlighted.
 //!
 //! Ranking, from strongest to weakest: an exact article number or GTIN
-//! (boost 100), a manufacturer number (50), an article-number prefix (20,
-//! constant), then BM25 of the words (names ×3, family/series/brand ×2,
+//! (boost 100), a manufacturer number or the whole query as a product's
+//! whole name, ignoring case, punctuation and spacing (50), an
+//! article-number prefix (20, constant), then BM25 of the words (names ×3, family/series/brand ×2,
 //! descriptions ×1, attribute text ×0.7), then parts of compound words
 //! (n-grams, scaled to ×0.3 over all n-grams of a word) and typo matches
 //! (constant 0.5). Every word must match somewhere (AND); when that finds
@@ -30,7 +31,9 @@ use tantivy::{
 };
 
 use crate::IndexError;
-use crate::analysis::{self, fact_key, normalize_attribute, normalize_code, query_ngrams, terms};
+use crate::analysis::{
+    self, fact_key, normalize_attribute, normalize_code, normalize_name, query_ngrams, terms,
+};
 use crate::meta::{BuiltFrom, IndexMetadata};
 use crate::readonly::ReadOnlyDirectory;
 use crate::schema::{FACET_FIELDS, Fields};
@@ -38,6 +41,11 @@ use crate::schema::{FACET_FIELDS, Fields};
 /// Boosts; see the module docs for the ranking they make.
 const EXACT_CODE: f32 = 100.0;
 const MANUFACTURER_CODE: f32 = 50.0;
+/// Names are not unique ("Einbauleuchte" may name hundreds of products),
+/// so an exact name ranks below a code but above any sum of word matches:
+/// a variant whose name is typed out ("… 5 W 6500 K weiß") comes before
+/// its siblings whose descriptions share more of the words.
+const EXACT_NAME: f32 = 50.0;
 const PREFIX_CODE: f32 = 20.0;
 const NAME: f32 = 3.0;
 const TAXONOMY: f32 = 2.0;
@@ -793,6 +801,15 @@ impl SearchIndex {
                 reasons.add("article_no prefix", prefix.as_ref());
                 code_queries.push(prefix);
             }
+        }
+
+        if let Some(name) = normalize_name(query) {
+            let exact = boosted(
+                term_query(Term::from_field_text(f.name_key, &name)),
+                EXACT_NAME,
+            );
+            reasons.add("exact name", exact.as_ref());
+            code_queries.push(exact);
         }
 
         // Words.

@@ -1042,3 +1042,75 @@ fn open_is_fast_on_10k_products() {
     );
     assert!(open_time.as_millis() < 500, "open took {open_time:?}");
 }
+
+/// A name typed out in full finds its product first, even when a sibling
+/// whose description repeats the words scores more by BM25 (seen at scale
+/// 1.0: the 40 W variant outranked the 5 W one its query named).
+#[test]
+fn exact_names_come_first() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lakehouse = dir.path().join("lakehouse");
+    let product = |article: &str, name: &str, description: &str| {
+        (
+            article.to_owned(),
+            vec![
+                ("name_de".to_owned(), name.to_owned()),
+                ("description_de".to_owned(), description.to_owned()),
+                ("family".to_owned(), "Wand- und Deckenleuchten".to_owned()),
+            ],
+        )
+    };
+    let products = [
+        product(
+            "CU-717-05",
+            "Wand-/Deckenleuchte CUBO 717 5 W 6500 K weiß",
+            "Kompakte Leuchte",
+        ),
+        product(
+            "CU-717-40",
+            "Wand-/Deckenleuchte CUBO 717 40 W 6500 K weiß",
+            "Wand-/Deckenleuchte CUBO 717 in weiß, 6500 K, wie die 5 W Ausführung, Wand- oder Deckenmontage",
+        ),
+    ];
+    write_table(&lakehouse.join("products"), &[products_batch(&products)]);
+    write_table(
+        &lakehouse.join("attributes"),
+        &[attributes_batch(&[(
+            "CU-717-40",
+            "Farbe",
+            "weiß",
+            None,
+            None,
+            None,
+        )])],
+    );
+    let index_dir = dir.path().join("index");
+    build(&lakehouse, &index_dir, &BuildOptions::default()).expect("build");
+    let index = SearchIndex::open(&index_dir).expect("open");
+
+    // Without the exact name, the 40 W variant's description wins.
+    let response = index
+        .search(&SearchRequest::new(
+            "CUBO 717 6500 K weiß 5 W Deckenleuchte",
+        ))
+        .expect("search");
+    assert_eq!(articles(&response)[0], "CU-717-40", "{response:?}");
+    // Case, punctuation and spacing do not matter to an exact name.
+    for query in [
+        "Wand-/Deckenleuchte CUBO 717 5 W 6500 K weiß",
+        "wand deckenleuchte cubo 717 5 w 6500 k WEISS",
+        "  Wand - / Deckenleuchte  CUBO 717 5 W 6500 K weiß ",
+    ] {
+        let response = index.search(&SearchRequest::new(query)).expect("search");
+        assert_eq!(
+            articles(&response)[0],
+            "CU-717-05",
+            "{query:?}: {response:?}"
+        );
+        assert!(
+            response.hits[0].matched.contains(&"exact name".to_owned()),
+            "{:?}",
+            response.hits[0].matched
+        );
+    }
+}

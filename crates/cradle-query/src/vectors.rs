@@ -11,7 +11,8 @@
 //! poorly while the index matches them exactly, so there the vector side
 //! counts half ([`vector_weight`]) and mostly reorders keyword matches
 //! instead of pushing products without the asked value into the top ten.
-//! An exact article number or GTIN match stays first, as in keyword search.
+//! An exact article number or GTIN match stays first, as in keyword search,
+//! and products whose whole name the query is follow it before the rest.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -166,6 +167,17 @@ pub fn fuse(keyword: Vec<Ranked>, vector: Vec<Ranked>, vector_weight: f32) -> Ve
         .first()
         .filter(|r| r.matched.iter().any(|m| m == "article_no" || m == "gtin"))
         .map(|r| r.article_no.clone());
+    // How far up a product is pinned: a code match above an exact name
+    // above the fused order.
+    let pin = |r: &Ranked| {
+        if Some(&r.article_no) == pinned.as_ref() {
+            2
+        } else if r.matched.iter().any(|m| m == "exact name") {
+            1
+        } else {
+            0
+        }
+    };
     let mut fused: Vec<(Ranked, usize)> = Vec::new();
     let mut at: HashMap<String, usize> = HashMap::new();
     for (rank, mut ranked) in keyword.into_iter().enumerate() {
@@ -188,7 +200,6 @@ pub fn fuse(keyword: Vec<Ranked>, vector: Vec<Ranked>, vector_weight: f32) -> Ve
         }
     }
     fused.sort_by(|a, b| {
-        let pin = |r: &Ranked| Some(&r.article_no) == pinned.as_ref();
         pin(&b.0)
             .cmp(&pin(&a.0))
             .then(b.0.score.total_cmp(&a.0.score))
@@ -251,5 +262,11 @@ mod tests {
         let keyword = vec![hit("X", &["article_no"]), hit("B", &["name_de"])];
         let vector = vec![hit("B", &["vector"]), hit("C", &["vector"])];
         assert_eq!(order(&fuse(keyword, vector, 1.0)), ["X", "B", "C"]);
+
+        // A product whose whole name the query is stays ahead of siblings
+        // the vector side prefers.
+        let keyword = vec![hit("N", &["exact name", "name_de"]), hit("S", &["name_de"])];
+        let vector = vec![hit("S", &["vector"]), hit("N", &["vector"])];
+        assert_eq!(order(&fuse(keyword, vector, 1.0)), ["N", "S"]);
     }
 }

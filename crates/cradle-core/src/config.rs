@@ -147,6 +147,11 @@ pub struct EnrichConfig {
     pub max_length: Option<usize>,
     /// Threads for the local model.
     pub threads: Option<usize>,
+    /// Fit a static model distilled by cradle to the workspace's own texts
+    /// (token weights by their document frequency) before the first
+    /// embedding; the fitted model (`<WS>/model`) is kept for later
+    /// deliveries. Default true; no effect on transformers.
+    pub fit: Option<bool>,
     /// Remote requests in flight.
     pub concurrency: Option<usize>,
     /// A directory with an ETIM CSV export; default: the built-in excerpt.

@@ -19,7 +19,8 @@ mod spec;
 
 pub use error::EmbedError;
 pub use local::{
-    Distilled, LocalEmbedder, LocalOptions, STATIC_MODEL_TYPE, WeightsStamp, distill, model_files,
+    Distilled, Fitted, LocalEmbedder, LocalOptions, STATIC_MODEL_TYPE, WeightsStamp, can_fit,
+    distill, fit, fitted_from, model_files,
 };
 pub use location::ModelLocation;
 pub use remote::{RemoteEmbedder, RemoteOptions};

@@ -142,3 +142,61 @@ fn a_model2vec_directory_embeds_the_mean_of_its_token_rows() {
     let error = LocalEmbedder::open(&dir, &options()).unwrap_err();
     assert!(error.to_string().contains("5 rows"), "{error}");
 }
+
+#[test]
+fn fitting_weights_tokens_by_how_rare_they_are_in_the_texts() {
+    let root = tempfile::tempdir().unwrap();
+    let transformer = root.path().join("bert");
+    write_model(&transformer, Family::Bert, "", "mean", 32);
+    let distilled = root.path().join("bert-static");
+    cradle_embed::distill(&transformer, &distilled, &options()).unwrap();
+    let base = LocalEmbedder::open(&distilled, &options()).unwrap();
+
+    // "led" is in every text, "watt" in one: after fitting, "watt" leads
+    // the vector of "led watt" more than before.
+    let texts = ["led", "led watt", "led", "led lampe"];
+    let fitted = root.path().join("fitted");
+    let outcome = cradle_embed::fit(&distilled, &texts, &fitted, &options()).unwrap();
+    assert_eq!(outcome.texts, 4);
+    assert!(outcome.tokens_seen >= 2, "{outcome:?}");
+    let model = LocalEmbedder::open(&fitted, &options()).unwrap();
+    assert!(model.is_static());
+    let similarity = |model: &LocalEmbedder| {
+        let v = model.embed(&["led watt", "watt"], Role::Passage).unwrap();
+        cosine(&v[0], &v[1])
+    };
+    assert!(
+        similarity(&model) > similarity(&base) + 1e-4,
+        "fitted {} vs distilled {}",
+        similarity(&model),
+        similarity(&base)
+    );
+    // A text of one token keeps its direction: only weights change.
+    let before = base.embed(&["watt"], Role::Passage).unwrap().remove(0);
+    let after = model.embed(&["watt"], Role::Passage).unwrap().remove(0);
+    assert!(cosine(&before, &after) > 0.9999);
+
+    // The fitted model says what it was fitted from, and fitting is
+    // deterministic.
+    assert_eq!(
+        cradle_embed::fitted_from(&fitted).as_deref(),
+        Some(base.info().revision.as_str())
+    );
+    assert_eq!(cradle_embed::fitted_from(&distilled), None);
+    assert!(cradle_embed::can_fit(&distilled));
+    assert!(!cradle_embed::can_fit(&fitted));
+    let again = root.path().join("again");
+    cradle_embed::fit(&distilled, &texts, &again, &options()).unwrap();
+    assert_eq!(
+        std::fs::read(fitted.join("model.safetensors")).unwrap(),
+        std::fs::read(again.join("model.safetensors")).unwrap()
+    );
+
+    // Only a model distilled by cradle can be fitted: its weights are known.
+    for other in [&fitted, &transformer] {
+        let error = cradle_embed::fit(other, &texts, &root.path().join("x"), &options())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("cradle model distill"), "{error}");
+    }
+}

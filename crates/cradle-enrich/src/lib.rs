@@ -129,6 +129,33 @@ pub struct EnrichOptions {
     pub media: Option<MediaTools>,
     /// Where the ETIM model came from, for the report.
     pub etim_source: String,
+    /// Fit the (distilled, static) embedder to this delivery's texts first.
+    pub fit: Option<FitTarget>,
+}
+
+/// Where the embedder handed to [`enrich`] came from, so it can be fitted
+/// to the delivery's texts (`cradle_embed::fit`) and the fitted model used
+/// instead. A model fitted before from the same base is reused as it is:
+/// its weights stay frozen, so the vectors of unchanged chunks stay valid
+/// across deliveries. Delete `dir` to fit again.
+#[derive(Debug, Clone)]
+pub struct FitTarget {
+    /// The distilled model's directory.
+    pub base: PathBuf,
+    /// Where the fitted model lives (`<WS>/model`).
+    pub dir: PathBuf,
+    pub local: cradle_embed::LocalOptions,
+}
+
+/// What fitting did, for the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct FitOutcome {
+    pub dir: String,
+    /// Fitted to the texts of this run, or reused from an earlier one.
+    pub reused: bool,
+    /// Texts counted (0 when reused).
+    pub texts: u64,
+    pub seconds: f64,
 }
 
 /// `<WS>/reports/enrich.json`.
@@ -151,6 +178,8 @@ pub struct EnrichReport {
     pub model: String,
     pub model_backend: String,
     pub model_revision: String,
+    /// The model was fitted to the workspace's texts (see [`FitTarget`]).
+    pub fitted: Option<FitOutcome>,
     pub dimension: usize,
     pub embed_seconds: f64,
     /// Distinct texts embedded per second in this run.
@@ -174,6 +203,39 @@ pub struct EnrichReport {
     pub stage_seconds: BTreeMap<String, f64>,
     pub started_at: String,
     pub duration_ms: u64,
+}
+
+/// The fitted model of `target`: the one fitted before from the same base
+/// weights, else one fitted now to the texts of `chunks`.
+fn fit_model(
+    target: &FitTarget,
+    base: &ModelInfo,
+    chunks: &[&chunk::Chunk],
+    progress: &dyn Progress,
+) -> Result<(cradle_embed::LocalEmbedder, FitOutcome), EnrichError> {
+    let started = Instant::now();
+    let name = format!("{}+fit", base.name);
+    let reused = cradle_embed::fitted_from(&target.dir).as_deref() == Some(base.revision.as_str());
+    let mut texts = 0;
+    if !reused {
+        progress.stage("fitting the model to the texts", 0);
+        let all: Vec<&str> = chunks.iter().map(|c| c.text.as_str()).collect();
+        texts = all.len() as u64;
+        cradle_embed::fit(&target.base, &all, &target.dir, &target.local)
+            .map_err(|source| EnrichError::Embed { source })?;
+        progress.finish_stage();
+    }
+    let model = cradle_embed::LocalEmbedder::open_named(&target.dir, &name, &target.local)
+        .map_err(|source| EnrichError::Embed { source })?;
+    Ok((
+        model,
+        FitOutcome {
+            dir: target.dir.display().to_string(),
+            reused,
+            texts,
+            seconds: started.elapsed().as_secs_f64(),
+        },
+    ))
 }
 
 /// The `meta` stored in the vector index: which model made the vectors.
@@ -227,9 +289,19 @@ pub fn enrich(
     chunks.dedup_by(|a, b| a.article_no == b.article_no && a.chunk_id == b.chunk_id);
     stage_done("media", &mut lap);
 
-    let model = embedder.info().clone();
     let wanted = |chunk: &chunk::Chunk| options.embed_kinds.iter().any(|k| k == chunk.kind);
     let selected: Vec<&chunk::Chunk> = chunks.iter().filter(|c| wanted(c)).collect();
+    let fitted_model;
+    let (embedder, fitted): (&dyn Embedder, Option<FitOutcome>) = match &options.fit {
+        None => (embedder, None),
+        Some(target) => {
+            let (model, outcome) = fit_model(target, embedder.info(), &selected, progress)?;
+            fitted_model = model;
+            (&fitted_model, Some(outcome))
+        }
+    };
+    stage_done("fit", &mut lap);
+    let model = embedder.info().clone();
     let (previous, other_model) = tables::previous_vectors(&lakehouse, &model)?;
     // Vectors of an enrich that did not finish wait here until published.
     let checkpoint_path = workspace.scratch_dir().join("enrich").join("vectors.bin");
@@ -341,6 +413,7 @@ pub fn enrich(
         model: model.name.clone(),
         model_backend: model.backend.clone(),
         model_revision: model.revision.clone(),
+        fitted,
         dimension: model.dimension,
         embed_seconds: embedded.seconds,
         embed_rate: if embedded.seconds > 0.0 {
@@ -462,6 +535,23 @@ pub fn summary(report: &EnrichReport) -> String {
         report.embeddings_reused,
         report.embed_rate
     );
+    match &report.fitted {
+        Some(fit) if fit.reused => {
+            let _ = writeln!(
+                s,
+                "  model: the workspace's fitted model in {} (kept from an earlier delivery, so unchanged chunks keep their vectors)",
+                fit.dir
+            );
+        }
+        Some(fit) => {
+            let _ = writeln!(
+                s,
+                "  model: fitted to {} texts of this delivery in {:.1} s, in {}",
+                fit.texts, fit.seconds, fit.dir
+            );
+        }
+        None => {}
+    }
     if let Some(previous) = &report.model_changed_from {
         let _ = writeln!(
             s,

@@ -219,6 +219,13 @@ impl Workspace {
         self.index_dir().join("model.json")
     }
 
+    /// The embedding model fitted to this workspace's texts (a static model
+    /// weighted by `cradle enrich`; `index/model.json` points here when it
+    /// made the vectors). Kept across deliveries.
+    pub fn fitted_model_dir(&self) -> PathBuf {
+        self.root.join("model")
+    }
+
     /// `cradle run`'s record of each step (what it consumed and produced).
     pub fn run_dir(&self) -> PathBuf {
         self.root.join("run")

@@ -58,11 +58,7 @@ pub fn open_embedder(
     settings: &EnrichConfig,
     args: &ModelChoice,
 ) -> Result<(Box<dyn cradle_embed::Embedder>, ModelLocation)> {
-    let local = LocalOptions {
-        batch_size: args.batch_size.or(settings.batch_size).unwrap_or(32),
-        max_length: settings.max_length,
-        threads: args.threads.or(settings.threads),
-    };
+    let local = local_options(settings, args);
     if let Some(endpoint) = args.endpoint.clone().or(settings.endpoint.clone()) {
         let model = args
             .remote_model
@@ -137,6 +133,14 @@ pub fn open_embedder(
         weights,
     };
     Ok((embedder, location))
+}
+
+fn local_options(settings: &EnrichConfig, args: &ModelChoice) -> LocalOptions {
+    LocalOptions {
+        batch_size: args.batch_size.or(settings.batch_size).unwrap_or(32),
+        max_length: settings.max_length,
+        threads: args.threads.or(settings.threads),
+    }
 }
 
 fn hub_cache_dir() -> PathBuf {
@@ -242,14 +246,43 @@ pub fn enrich(
     let (etim, etim_source) = etim_model(settings, request.etim.as_deref())?;
     let media = (request.media && settings.media.unwrap_or(true)).then(|| media_tools(settings));
     let embed_kinds = resolve_kinds(&request.embed_kinds, settings.embed_kinds.as_deref())?;
+    // A static model distilled by cradle is fitted to the workspace's texts.
+    let fit = match &location {
+        ModelLocation::Local { dir, .. }
+            if settings.fit.unwrap_or(true) && cradle_embed::can_fit(dir) =>
+        {
+            Some(cradle_enrich::FitTarget {
+                base: dir.clone(),
+                dir: workspace.fitted_model_dir(),
+                local: local_options(settings, &request.model),
+            })
+        }
+        _ => None,
+    };
     let options = cradle_enrich::EnrichOptions {
         embed_kinds,
         etim,
         media,
         etim_source,
+        fit,
     };
     let report = cradle_enrich::enrich(workspace, embedder.as_ref(), &options, progress)
         .with_context(|| format!("enriching {}", workspace.root().display()))?;
+    let location = match &report.fitted {
+        None => location,
+        Some(_) => {
+            let dir = workspace.fitted_model_dir();
+            let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+            ModelLocation::Local {
+                weights: cradle_embed::WeightsStamp::of(
+                    &dir.join("model.safetensors"),
+                    &report.model_revision,
+                ),
+                dir,
+                name: report.model.clone(),
+            }
+        }
+    };
     let model_file = workspace.model_file();
     cradle_fs::write_atomic(&model_file, &serde_json::to_vec_pretty(&location)?)
         .with_context(|| format!("cannot write {}", model_file.display()))?;

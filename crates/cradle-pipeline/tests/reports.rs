@@ -69,6 +69,7 @@ fn the_enrich_summary() {
         model: "all-MiniLM-L6-v2".into(),
         model_backend: "local".into(),
         model_revision: "sha256:53aa5117".into(),
+        fitted: None,
         dimension: 384,
         embed_seconds: 1.5,
         embed_rate: 47.3,

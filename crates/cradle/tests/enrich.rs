@@ -277,3 +277,87 @@ fn enrich_embeds_what_changed_classifies_and_serves_vector_search() {
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("mode"), "{body}");
 }
+
+/// A static model distilled by cradle is fitted to the workspace's texts on
+/// the first enrich, the fitted model serves the queries (and passes
+/// validate), and a later delivery keeps it, so only changed chunks are
+/// embedded again.
+#[test]
+fn a_distilled_model_is_fitted_to_the_workspace_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let delivery = dir.path().join("delivery");
+    let workspace = dir.path().join("ws");
+    let ws = str_path(&workspace);
+    let model = dir.path().join("static");
+    run_ok(&["model", "distill", "--out", str_path(&model)]);
+    run_ok(&["demo-data", str_path(&delivery), "--scale", "0.01"]);
+    run_ok(&["ingest", str_path(&delivery), "--workspace", ws, "--quiet"]);
+
+    run_ok(&[
+        "enrich",
+        "--workspace",
+        ws,
+        "--model",
+        str_path(&model),
+        "--quiet",
+    ]);
+    let first = json(&workspace.join("reports/enrich.json"));
+    let ctx = serde_json::to_string_pretty(&first).unwrap();
+    assert_eq!(first["model"], "static+fit", "{ctx}");
+    assert_eq!(first["fitted"]["reused"], false, "{ctx}");
+    assert_eq!(first["fitted"]["texts"], first["embeddings"], "{ctx}");
+    let fitted = workspace.join("model");
+    let location = json(&workspace.join("index/model.json"));
+    assert_eq!(
+        location["dir"],
+        str_path(&fitted.canonicalize().unwrap()),
+        "{location}"
+    );
+    let summary = std::fs::read_to_string(workspace.join("reports/enrich.txt")).unwrap();
+    assert!(summary.contains("fitted to"), "{summary}");
+    let weights = std::fs::read(fitted.join("model.safetensors")).unwrap();
+
+    // A second delivery: the fitted model stays as it is, so only the
+    // changed products' chunks are embedded.
+    let articles = without_description(&workspace.join("lakehouse"));
+    let changed: Vec<&String> = articles.iter().take(5).collect();
+    let second = dir.path().join("second");
+    copy_dir(&delivery, &second);
+    let mut csv = String::from("Artikelnummer;Beschreibung\n");
+    for article in &changed {
+        csv.push_str(&format!("{article};{article} mit Blendschutzring\n"));
+    }
+    std::fs::write(second.join("nachtrag.csv"), csv).unwrap();
+    run_ok(&["ingest", str_path(&second), "--workspace", ws, "--quiet"]);
+    run_ok(&[
+        "enrich",
+        "--workspace",
+        ws,
+        "--model",
+        str_path(&model),
+        "--quiet",
+    ]);
+    let again = json(&workspace.join("reports/enrich.json"));
+    let ctx = serde_json::to_string_pretty(&again).unwrap();
+    assert_eq!(again["fitted"]["reused"], true, "{ctx}");
+    assert_eq!(again["model_revision"], first["model_revision"], "{ctx}");
+    assert_eq!(again["embedded_now"], changed.len() as u64, "{ctx}");
+    assert_eq!(
+        std::fs::read(fitted.join("model.safetensors")).unwrap(),
+        weights,
+        "the fitted model is frozen"
+    );
+
+    // The deployment's pre-build check accepts the fitted query model.
+    run_ok(&["index", "--workspace", ws]);
+    let output = run(&["validate", "--workspace", ws, "--json"]);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(output.status.success(), "{report:#}");
+    let query_model = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "query model")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(query_model["status"], "ok", "{report:#}");
+}

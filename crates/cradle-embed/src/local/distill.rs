@@ -113,20 +113,89 @@ pub fn distill(source: &Path, out: &Path, opts: &LocalOptions) -> Result<Distill
     // varies most describe the model more than the tokens.
     remove_top_directions(&mut centred, dimension, COMMON_DIRECTIONS.min(dimension));
     // Weight by rarity: Zipf's law on the vocabulary's order.
-    let harmonic: f64 = (0..vocabulary).map(|rank| 1.0 / (rank as f64 + 2.0)).sum();
-    for (rank, (row, out)) in centred
+    for ((row, out), weight) in centred
         .chunks_exact(dimension)
         .zip(rows.chunks_exact_mut(dimension))
-        .enumerate()
+        .zip(rank_weights(vocabulary))
     {
-        let probability = 1.0 / (rank as f64 + 2.0) / harmonic;
-        let weight = RARITY_SMOOTHING / (RARITY_SMOOTHING + probability);
         out.iter_mut()
             .zip(row)
             .for_each(|(o, v)| *o = (v * weight) as f32);
     }
     drop(centred);
 
+    let config = serde_json::json!({
+        "model_type": super::table::STATIC_MODEL_TYPE,
+        "architectures": ["StaticModel"],
+        "hidden_dim": dimension,
+        "normalize": true,
+        "apply_zipf": true,
+        TOKEN_WEIGHTS: TokenWeights::Rank.name(),
+        "base_model": model.info.name,
+        "base_revision": sha256_file(&source.join("model.safetensors"))?,
+    });
+    write_static(
+        out,
+        rows,
+        vocabulary,
+        dimension,
+        &source.join("tokenizer.json"),
+        &config,
+        &model.info.name,
+    )?;
+    Ok(Distilled {
+        dir: out.to_path_buf(),
+        vocabulary,
+        dimension,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The key of a static model's `config.json` that says how its rows are
+/// weighted.
+pub(crate) const TOKEN_WEIGHTS: &str = "token_weights";
+
+/// How the rows of a static model made by cradle are weighted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokenWeights {
+    /// By the token's place in the vocabulary ([`rank_weight`]): distilled.
+    Rank,
+    /// By the token's document frequency in a catalogue: fitted.
+    Idf,
+}
+
+impl TokenWeights {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            TokenWeights::Rank => "rank",
+            TokenWeights::Idf => "idf",
+        }
+    }
+}
+
+/// The distiller's weight of each token of a vocabulary of `vocabulary`
+/// tokens, by rank: `a / (a + p)`, `p` its probability by Zipf's law.
+pub(crate) fn rank_weights(vocabulary: usize) -> Vec<f64> {
+    let harmonic: f64 = (0..vocabulary).map(|r| 1.0 / (r as f64 + 2.0)).sum();
+    (0..vocabulary)
+        .map(|rank| {
+            let probability = 1.0 / (rank as f64 + 2.0) / harmonic;
+            RARITY_SMOOTHING / (RARITY_SMOOTHING + probability)
+        })
+        .collect()
+}
+
+/// Writes a static model (model2vec layout) to `out`, replaced as a whole:
+/// readers never see half a model.
+pub(crate) fn write_static(
+    out: &Path,
+    rows: Vec<f32>,
+    vocabulary: usize,
+    dimension: usize,
+    tokenizer_source: &Path,
+    config: &serde_json::Value,
+    model_name: &str,
+) -> Result<(), EmbedError> {
     let write = |path: &Path, source: std::io::Error| EmbedError::Write {
         path: path.to_path_buf(),
         source,
@@ -135,8 +204,8 @@ pub fn distill(source: &Path, out: &Path, opts: &LocalOptions) -> Result<Distill
     let table =
         Tensor::from_vec(rows, (vocabulary, dimension), &Device::Cpu).map_err(|source| {
             EmbedError::Compute {
-                model: model.info.name.clone(),
-                step: "building the distilled table",
+                model: model_name.to_owned(),
+                step: "building the token table",
                 source: Box::new(source),
             }
         })?;
@@ -147,30 +216,15 @@ pub fn distill(source: &Path, out: &Path, opts: &LocalOptions) -> Result<Distill
     )
     .map_err(|source| EmbedError::Weights {
         path: weights.clone(),
-        what: "cannot write the distilled table".into(),
+        what: "cannot write the token table".into(),
         source: Box::new(source),
     })?;
     let tokenizer = staging.join("tokenizer.json");
-    std::fs::copy(source.join("tokenizer.json"), &tokenizer).map_err(|e| write(&tokenizer, e))?;
-    let config = serde_json::json!({
-        "model_type": super::table::STATIC_MODEL_TYPE,
-        "architectures": ["StaticModel"],
-        "hidden_dim": dimension,
-        "normalize": true,
-        "apply_zipf": true,
-        "base_model": model.info.name,
-        "base_revision": sha256_file(&source.join("model.safetensors"))?,
-    });
+    std::fs::copy(tokenizer_source, &tokenizer).map_err(|e| write(&tokenizer, e))?;
     let config_path = staging.join("config.json");
-    let text = serde_json::to_vec_pretty(&config).expect("a JSON value serializes");
+    let text = serde_json::to_vec_pretty(config).expect("a JSON value serializes");
     std::fs::write(&config_path, text).map_err(|e| write(&config_path, e))?;
-    cradle_fs::replace_dir(&staging, out).map_err(|e| write(out, e))?;
-    Ok(Distilled {
-        dir: out.to_path_buf(),
-        vocabulary,
-        dimension,
-        seconds: started.elapsed().as_secs_f64(),
-    })
+    cradle_fs::replace_dir(&staging, out).map_err(|e| write(out, e))
 }
 
 /// Removes from every row of `rows` (row-major, `dimension` wide) its

@@ -9,7 +9,8 @@
 //!
 //! A directory in model2vec's layout (`config.json` with `"model_type":
 //! "model2vec"`) holds a static model instead (see `table`): one vector per
-//! token, no transformer; [`distill`] makes one from a transformer.
+//! token, no transformer; [`distill`] makes one from a transformer and
+//! [`fit`] weights one for a catalogue's own texts.
 //!
 //! Texts are tokenized, sorted by length (longest first) and cut into
 //! batches that are never padded (see `model`); batches run in parallel on
@@ -18,6 +19,7 @@
 //! each matrix product.
 
 mod distill;
+mod fit;
 mod kernels;
 mod model;
 mod table;
@@ -36,6 +38,7 @@ use model::{Config, Encoder, Family, Tokens};
 use table::Table;
 
 pub use distill::{Distilled, distill};
+pub use fit::{Fitted, can_fit, fit, fitted_from};
 pub use table::STATIC_MODEL_TYPE;
 
 /// Tokens per batch at most (a single longer text is a batch of its own).

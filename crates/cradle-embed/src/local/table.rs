@@ -75,6 +75,11 @@ impl Table {
         self.dimension
     }
 
+    /// Row-major, `vocabulary × dimension`.
+    pub(crate) fn rows(&self) -> &[f32] {
+        &self.rows
+    }
+
     pub(crate) fn vocabulary(&self) -> usize {
         self.rows.len() / self.dimension
     }

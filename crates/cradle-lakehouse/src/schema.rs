@@ -347,7 +347,7 @@ pub mod classifications {
     pub const CONFIDENCE: &str = "confidence";
     /// `delivered`, `neighbours`, `names`, `attributes`.
     pub const SOURCE: &str = "source";
-    /// The top 3 as JSON.
+    /// The top 3 as `CODE:confidence` joined by `;` (`EC001744:0.930;EC000986:0.050`).
     pub const ALTERNATIVES: &str = "alternatives";
     pub const DELIVERED_CODE: &str = "delivered_code";
     pub const DELIVERED_CODE_PROBLEM: &str = "delivered_code_problem";

@@ -219,6 +219,24 @@ pub struct ClassCorrection {
     pub at: String,
 }
 
+/// A [`ClassCorrection`] from a row of `article_no, etim_class, previous,
+/// email, at`.
+fn correction_from_row<R>(row: &R) -> Result<ClassCorrection, sqlx::Error>
+where
+    R: Row,
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(ClassCorrection {
+        article_no: row.try_get("article_no")?,
+        etim_class: row.try_get("etim_class")?,
+        previous: row.try_get("previous")?,
+        email: row.try_get("email")?,
+        at: rfc3339(row.try_get("at")?),
+    })
+}
+
 fn user_from_row<R>(row: &R) -> Result<User, sqlx::Error>
 where
     R: Row,
@@ -726,15 +744,7 @@ impl StateDb {
         Ok(with_pool!(self, pool => {
             sqlx::query(select).fetch_all(pool).await.and_then(|rows| {
                 rows.iter()
-                    .map(|row| {
-                        Ok(ClassCorrection {
-                            article_no: row.try_get("article_no")?,
-                            etim_class: row.try_get("etim_class")?,
-                            previous: row.try_get("previous")?,
-                            email: row.try_get("email")?,
-                            at: rfc3339(row.try_get("at")?),
-                        })
-                    })
+                    .map(correction_from_row)
                     .collect::<Result<Vec<_>, sqlx::Error>>()
             })
         })?)
@@ -752,15 +762,7 @@ impl StateDb {
         Ok(with_pool!(self, pool => {
             sqlx::query(select).bind(article_no).fetch_all(pool).await.and_then(|rows| {
                 rows.iter()
-                    .map(|row| {
-                        Ok(ClassCorrection {
-                            article_no: row.try_get("article_no")?,
-                            etim_class: row.try_get("etim_class")?,
-                            previous: row.try_get("previous")?,
-                            email: row.try_get("email")?,
-                            at: rfc3339(row.try_get("at")?),
-                        })
-                    })
+                    .map(correction_from_row)
                     .collect::<Result<Vec<_>, sqlx::Error>>()
             })
         })?)

@@ -7,11 +7,15 @@
 #   --scale F     size of the demo delivery (default 1.0 = ~105,000 products)
 #   --runs N      runs per tool; the medians are reported (default 3)
 #   --seed N      generator seed (default 42)
-#   --tools LIST  comma-separated subset of cradle,old_stack,polars (default all)
+#   --tools LIST  comma-separated subset of cradle,old_stack,polars (default
+#                 all), plus baseline: another cradle binary (CRADLE_BASELINE_BIN,
+#                 e.g. a build of an earlier commit), its runs interleaved
+#                 with cradle's so both see the same machine
 #   --keep        keep the temporary folder (delivery, workspaces, logs)
 #
 # Environment:
 #   CRADLE_BIN         use this cradle binary instead of building one
+#   CRADLE_BASELINE_BIN  the binary the baseline tool runs
 #   CARGO_TARGET_DIR   where cargo builds (default <repo>/target)
 #   CRADLE_BENCH_VENV  Python venv for the Python stacks
 #                      (default ~/.cache/cradle/bench-venv; created if missing)
@@ -118,15 +122,42 @@ measure() {
     wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
     rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$tf")
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$run" "$rc" "$wall" "${rss:-0}" "$result" >>"$RUNS_TSV"
-    printf '    run %s: %6.2f s, %5d MB peak RSS, exit %s\n' "$run" "$wall" "$(( ${rss:-0} / 1024 ))" "$rc"
+    printf '    %s run %s: %6.2f s, %5d MB peak RSS, exit %s\n' "$tool" "$run" "$wall" "$(( ${rss:-0} / 1024 ))" "$rc"
     if [[ $rc -ne 0 ]]; then
         echo "    (exit $rc; last lines of $log:)"
         tail -n 5 "$log" | sed 's/^/      /'
     fi
 }
 
+if [[ ",$TOOLS," == *,baseline,* ]]; then
+    [[ -x "${CRADLE_BASELINE_BIN:-}" ]] || { echo "error: --tools baseline needs CRADLE_BASELINE_BIN, an executable cradle" >&2; exit 2; }
+    [[ ",$TOOLS," == *,cradle,* ]] || { echo "error: --tools baseline is compared with cradle: add cradle to --tools" >&2; exit 2; }
+    say "baseline: $CRADLE_BASELINE_BIN ($("$CRADLE_BASELINE_BIN" --version))"
+fi
+
+# cradle and baseline alternate run by run: a before/after comparison
+# should not depend on which half of the run was quieter.
+ORDER=()
 for tool in ${TOOLS//,/ }; do
+    [[ $tool == baseline ]] && continue
+    if [[ $tool == cradle && ",$TOOLS," == *,baseline,* ]]; then
+        ORDER+=(cradle+baseline)
+    else
+        ORDER+=("$tool")
+    fi
+done
+
+run_cradle() {
+    local tool="$1" bin="$2" run="$3" out="$WORK/out-$1-$3"
+    measure "$tool" "$run" "$WORK/$tool-ingest-$run.json" \
+        "$bin" ingest "$DELIVERY" --workspace "$out" --quiet
+    cp "$out/reports/ingest.json" "$WORK/$tool-ingest-$run.json" 2>/dev/null || true
+    [[ $KEEP -eq 1 ]] || rm -rf "$out"
+}
+
+for tool in "${ORDER[@]}"; do
     case "$tool" in
+        cradle+baseline) say "cradle ingest <delivery> --workspace <fresh> --quiet  x $RUNS, alternating with the baseline" ;;
         cradle) say "cradle ingest <delivery> --workspace <fresh> --quiet  x $RUNS" ;;
         old_stack) say "old stack: bench/old_stack.py <delivery> <out>  x $RUNS (pandas + openpyxl; slow)" ;;
         polars) say "polars: bench/polars_stack.py <delivery> <out>  x $RUNS" ;;
@@ -135,10 +166,10 @@ for tool in ${TOOLS//,/ }; do
     for run in $(seq 1 "$RUNS"); do
         out="$WORK/out-$tool-$run"
         case "$tool" in
-            cradle)
-                measure cradle "$run" "$WORK/cradle-ingest-$run.json" \
-                    "$CRADLE_BIN" ingest "$DELIVERY" --workspace "$out" --quiet
-                cp "$out/reports/ingest.json" "$WORK/cradle-ingest-$run.json" 2>/dev/null || true
+            cradle) run_cradle cradle "$CRADLE_BIN" "$run" ;;
+            cradle+baseline)
+                run_cradle baseline "$CRADLE_BASELINE_BIN" "$run"
+                run_cradle cradle "$CRADLE_BIN" "$run"
                 ;;
             old_stack|polars)
                 script="$BENCH/old_stack.py"

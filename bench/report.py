@@ -17,6 +17,7 @@ from pathlib import Path
 
 LABEL = {
     "cradle": "cradle ingest",
+    "baseline": "cradle ingest (baseline)",
     "old_stack": "old stack (pandas+openpyxl)",
     "polars": "polars (calamine)",
 }
@@ -41,7 +42,7 @@ def main() -> None:
         out = load(result)
         rows = None
         if out is not None:
-            rows = out.get("data_points") if tool == "cradle" else out.get("attribute_rows")
+            rows = out.get("data_points") if tool in ("cradle", "baseline") else out.get("attribute_rows")
         t["runs"].append(
             {"run": int(run), "exit": int(rc), "wall_s": float(wall), "peak_rss_mb": int(rss_kb) / 1024, "rows_loaded": rows}
         )
@@ -65,7 +66,7 @@ def main() -> None:
     head = f"{'tool':<30} {'wall s':>8} {'peak RSS MB':>12} {'rows loaded':>12} {'time x cradle':>14} {'memory x cradle':>16}"
     print(head)
     print("-" * len(head))
-    for name in ("cradle", "old_stack", "polars"):
+    for name in ("cradle", "baseline", "old_stack", "polars"):
         if name not in tools:
             continue
         t = tools[name]

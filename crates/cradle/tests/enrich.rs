@@ -58,8 +58,12 @@ fn enrich_embeds_what_changed_classifies_and_serves_vector_search() {
     run_ok(&["demo-data", str_path(&delivery), "--scale", "0.01"]);
     run_ok(&["ingest", str_path(&delivery), "--workspace", ws, "--quiet"]);
 
+    // The transformer itself (the default is a static model distilled from
+    // it; see the next test).
+    let transformer = cradle_embed::default_model_dir().expect("bash scripts/model.sh");
+    let model = str_path(&transformer);
     // First run: everything is embedded.
-    let output = run_ok(&["enrich", "--workspace", ws, "--quiet"]);
+    let output = run_ok(&["enrich", "--workspace", ws, "--model", model, "--quiet"]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let first = json(&workspace.join("reports/enrich.json"));
     let ctx = serde_json::to_string_pretty(&first).unwrap();
@@ -130,7 +134,7 @@ fn enrich_embeds_what_changed_classifies_and_serves_vector_search() {
     }
     std::fs::write(second.join("nachtrag_montage.csv"), csv).unwrap();
     run_ok(&["ingest", str_path(&second), "--workspace", ws, "--quiet"]);
-    run_ok(&["enrich", "--workspace", ws, "--quiet"]);
+    run_ok(&["enrich", "--workspace", ws, "--model", model, "--quiet"]);
     let again = json(&workspace.join("reports/enrich.json"));
     let ctx = serde_json::to_string_pretty(&again).unwrap();
     let now = again["embedded_now"].as_u64().unwrap();
@@ -278,32 +282,25 @@ fn enrich_embeds_what_changed_classifies_and_serves_vector_search() {
     assert!(body.contains("mode"), "{body}");
 }
 
-/// A static model distilled by cradle is fitted to the workspace's texts on
-/// the first enrich, the fitted model serves the queries (and passes
-/// validate), and a later delivery keeps it, so only changed chunks are
-/// embedded again.
+/// The default model: a static model distilled from the installed
+/// transformer, fitted to the workspace's texts on the first enrich; the
+/// fitted model serves the queries (and passes validate), and a later
+/// delivery keeps it, so only changed chunks are embedded again.
 #[test]
-fn a_distilled_model_is_fitted_to_the_workspace_and_kept() {
+fn by_default_a_distilled_model_is_fitted_to_the_workspace_and_kept() {
     let dir = tempfile::tempdir().unwrap();
     let delivery = dir.path().join("delivery");
     let workspace = dir.path().join("ws");
     let ws = str_path(&workspace);
-    let model = dir.path().join("static");
-    run_ok(&["model", "distill", "--out", str_path(&model)]);
     run_ok(&["demo-data", str_path(&delivery), "--scale", "0.01"]);
     run_ok(&["ingest", str_path(&delivery), "--workspace", ws, "--quiet"]);
 
-    run_ok(&[
-        "enrich",
-        "--workspace",
-        ws,
-        "--model",
-        str_path(&model),
-        "--quiet",
-    ]);
+    run_ok(&["enrich", "--workspace", ws, "--quiet"]);
     let first = json(&workspace.join("reports/enrich.json"));
     let ctx = serde_json::to_string_pretty(&first).unwrap();
-    assert_eq!(first["model"], "static+fit", "{ctx}");
+    let transformer = cradle_embed::default_model_dir().expect("bash scripts/model.sh");
+    let name = transformer.file_name().unwrap().to_str().unwrap();
+    assert_eq!(first["model"], format!("{name}-static+fit"), "{ctx}");
     assert_eq!(first["fitted"]["reused"], false, "{ctx}");
     assert_eq!(first["fitted"]["texts"], first["embeddings"], "{ctx}");
     let fitted = workspace.join("model");
@@ -329,14 +326,7 @@ fn a_distilled_model_is_fitted_to_the_workspace_and_kept() {
     }
     std::fs::write(second.join("nachtrag.csv"), csv).unwrap();
     run_ok(&["ingest", str_path(&second), "--workspace", ws, "--quiet"]);
-    run_ok(&[
-        "enrich",
-        "--workspace",
-        ws,
-        "--model",
-        str_path(&model),
-        "--quiet",
-    ]);
+    run_ok(&["enrich", "--workspace", ws, "--quiet"]);
     let again = json(&workspace.join("reports/enrich.json"));
     let ctx = serde_json::to_string_pretty(&again).unwrap();
     assert_eq!(again["fitted"]["reused"], true, "{ctx}");

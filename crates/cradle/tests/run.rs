@@ -307,6 +307,18 @@ fn a_run_killed_during_ingest_or_enrich_finishes_with_the_same_tables() {
         .map(str::to_owned)
         .to_vec()
     };
+    // The transformer, not the default static model: its enrich lasts
+    // long enough to be killed in the middle, and its vectors are
+    // checkpointed as they come.
+    let transformer = cradle_embed::default_model_dir().expect("bash scripts/model.sh");
+    for ws in [&whole, &killed] {
+        std::fs::create_dir_all(ws).unwrap();
+        std::fs::write(
+            ws.join("cradle.toml"),
+            format!("[enrich]\nmodel = {:?}\n", str_path(&transformer)),
+        )
+        .unwrap();
+    }
     let whole_args = args(&whole);
     run_ok(&whole_args.iter().map(String::as_str).collect::<Vec<_>>());
     let expected = json(&whole.join("reports/run.json"));

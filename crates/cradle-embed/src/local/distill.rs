@@ -151,6 +151,19 @@ pub fn distill(source: &Path, out: &Path, opts: &LocalOptions) -> Result<Distill
     })
 }
 
+/// The weights' hash of the transformer `dir`'s static model was distilled
+/// from, if it holds one cradle distilled.
+pub fn distilled_from(dir: &Path) -> Option<String> {
+    let config: serde_json::Value = super::read_json(&dir.join("config.json")).ok()?;
+    if config.get(TOKEN_WEIGHTS).and_then(|w| w.as_str()) != Some(TokenWeights::Rank.name()) {
+        return None;
+    }
+    config
+        .get("base_revision")
+        .and_then(|r| r.as_str())
+        .map(str::to_owned)
+}
+
 /// The key of a static model's `config.json` that says how its rows are
 /// weighted.
 pub(crate) const TOKEN_WEIGHTS: &str = "token_weights";

@@ -37,7 +37,7 @@ use crate::{EmbedError, Embedder, ModelInfo, Role};
 use model::{Config, Encoder, Family, Tokens};
 use table::Table;
 
-pub use distill::{Distilled, distill};
+pub use distill::{Distilled, distill, distilled_from};
 pub use fit::{Fitted, can_fit, fit, fitted_from};
 pub use table::STATIC_MODEL_TYPE;
 

@@ -11,8 +11,9 @@ use std::process::ExitCode;
 #[derive(clap::Args, Clone, Default)]
 pub struct ModelArgs {
     /// Embedding model: a local Hugging Face-format directory or a hub id
-    /// (default: [enrich] model in cradle.toml, else the model
-    /// `bash scripts/model.sh` installs).
+    /// (default: [enrich] model in cradle.toml, else a static model
+    /// distilled once from the one `bash scripts/model.sh` installs and
+    /// fitted to the workspace's texts).
     #[arg(long)]
     pub model: Option<String>,
     /// Compute embeddings with an OpenAI-compatible endpoint instead

@@ -17,8 +17,9 @@
 #   CRADLE_BIN        use this cradle binary instead of building a release one
 #   CARGO_TARGET_DIR  where cargo builds
 #
-# Writes bench/results/run-<date>.txt. Relevance (recall@10, MRR on the
-# labelled queries of bench/queries/) is bench/serve.sh's job.
+# Writes bench/results/run-<date>.txt, with the relevance of the finished
+# workspace (recall@10, MRR on the labelled queries of bench/queries/ for
+# its product count, through the real server) when it was indexed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -76,6 +77,21 @@ print(f"  whole run {record['seconds']:>17.1f} s (wall {sys.argv[3]} s), peak RS
 if record.get("embedded_now"):
     print(f"  embedded now {record['embedded_now']}, reused {record.get('embeddings_reused', 0)}")
 PY
+echo "  against the old process: 9 hours for the first customer (target: under 10 minutes at scale 1.0)" | tee -a "$out"
+grep -h -E '^  (embeddings|model):' "$dir/ws/reports/enrich.txt" 2>/dev/null | tee -a "$out" || true
+
+# Relevance of what the run made, through the real server, when a labelled
+# query set exists for this many products (bench/queries/).
+products=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["products"])' "$dir/ws/reports/run.json" 2>/dev/null || echo 0)
+queries="bench/queries/serve-${products}p-seed${SEED}.json"
+if [[ "$status" == 0 && -f "$queries" && -d "$dir/ws/index/search" ]]; then
+    key="$("$CRADLE_BIN" api-key create --workspace "$dir/ws" --name run-bench 2>/dev/null | head -1)"
+    mkdir -p "$dir/relevance"
+    python3 bench/serve_client.py "$CRADLE_BIN" "$dir/ws" "$queries" "$key" "$dir/relevance" \
+        --relevance-only | sed -n '/^relevance:/,$p' | tee -a "$out"
+fi
+[[ "$KEEP" == 1 ]] && echo "kept $dir (workspace $dir/ws)" >&2
+
 if [[ "$status" != 0 ]]; then
     echo "cradle run exited $status:" >&2
     tail -20 "$dir/stderr" >&2

@@ -14,6 +14,9 @@ use crate::{EmbedError, Embedder, LocalOptions, ModelSpec, RemoteOptions, Weight
 #[serde(tag = "backend", rename_all = "snake_case")]
 pub enum ModelLocation {
     Local {
+        /// Absolute, or relative to the workspace when the model lives in
+        /// it (a fitted model, `<WS>/model`), so that a copied or moved
+        /// workspace still finds it; [`load`](Self::load) resolves it.
         dir: PathBuf,
         name: String,
         /// The weights' hash as enrich computed it, trusted while the file
@@ -38,7 +41,19 @@ impl ModelLocation {
         };
         let text =
             std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
-        serde_json::from_str(&text).map_err(|e| bad(format!("it is not a model location: {e}")))
+        let mut location: ModelLocation = serde_json::from_str(&text)
+            .map_err(|e| bad(format!("it is not a model location: {e}")))?;
+        if let ModelLocation::Local { dir, .. } = &mut location
+            && dir.is_relative()
+        {
+            // Relative to the workspace (`<WS>/index/model.json`).
+            let root = path
+                .parent()
+                .and_then(Path::parent)
+                .unwrap_or(Path::new(""));
+            *dir = root.join(&*dir);
+        }
+        Ok(location)
     }
 
     /// Where this model is once its files have been copied into `dir` with
@@ -153,6 +168,23 @@ mod tests {
             error.contains("not the ones that made the vectors"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_relative_dir_is_the_workspaces() {
+        let ws = tempfile::tempdir().unwrap();
+        std::fs::create_dir(ws.path().join("index")).unwrap();
+        let path = ws.path().join("index/model.json");
+        let location = ModelLocation::Local {
+            dir: PathBuf::from("model"),
+            name: "m+fit".into(),
+            weights: None,
+        };
+        std::fs::write(&path, serde_json::to_vec(&location).unwrap()).unwrap();
+        let ModelLocation::Local { dir, .. } = ModelLocation::load(&path).unwrap() else {
+            panic!("local");
+        };
+        assert_eq!(dir, ws.path().join("model"));
     }
 
     fn weights_path(dir: &Path) -> PathBuf {

@@ -15,4 +15,4 @@ mod workspace;
 
 pub use atomic::{AtomicFile, persist, replace_dir, staging_dir, temporary_name, write_atomic};
 pub use lock::{LockError, WorkspaceLock};
-pub use workspace::{Need, SERVED, Served, ServedKind, Workspace};
+pub use workspace::{FITTED_MODEL, Need, SERVED, Served, ServedKind, Workspace};

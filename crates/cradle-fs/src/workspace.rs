@@ -133,6 +133,10 @@ pub const SERVED: &[Served] = &[
     },
 ];
 
+/// [`Workspace::fitted_model_dir`] relative to the workspace root, as
+/// `index/model.json` names it (so a copied workspace keeps its model).
+pub const FITTED_MODEL: &str = "model";
+
 impl Workspace {
     pub fn new(root: impl Into<PathBuf>) -> Workspace {
         Workspace { root: root.into() }
@@ -223,7 +227,7 @@ impl Workspace {
     /// weighted by `cradle enrich`; `index/model.json` points here when it
     /// made the vectors). Kept across deliveries.
     pub fn fitted_model_dir(&self) -> PathBuf {
-        self.root.join("model")
+        self.root.join(FITTED_MODEL)
     }
 
     /// `cradle run`'s record of each step (what it consumed and produced).

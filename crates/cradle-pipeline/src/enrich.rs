@@ -273,18 +273,15 @@ pub fn enrich(
         .with_context(|| format!("enriching {}", workspace.root().display()))?;
     let location = match &report.fitted {
         None => location,
-        Some(_) => {
-            let dir = workspace.fitted_model_dir();
-            let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
-            ModelLocation::Local {
-                weights: cradle_embed::WeightsStamp::of(
-                    &dir.join("model.safetensors"),
-                    &report.model_revision,
-                ),
-                dir,
-                name: report.model.clone(),
-            }
-        }
+        // Named relative to the workspace: a copied workspace keeps it.
+        Some(_) => ModelLocation::Local {
+            weights: cradle_embed::WeightsStamp::of(
+                &workspace.fitted_model_dir().join("model.safetensors"),
+                &report.model_revision,
+            ),
+            dir: PathBuf::from(cradle_fs::FITTED_MODEL),
+            name: report.model.clone(),
+        },
     };
     let model_file = workspace.model_file();
     cradle_fs::write_atomic(&model_file, &serde_json::to_vec_pretty(&location)?)

@@ -18,6 +18,9 @@
 #                      most of an hour per binary)
 #   --runs N           ingest runs per binary, alternating (default 5)
 #   --duration S       seconds of load per mode (default 10)
+#   --parts LIST       any of ingest,keyword,enriched (default all three)
+#   --after-first      serve the "after" binary first (a second run with
+#                      the order swapped tells order effects from changes)
 #   --note TEXT        a line for the results file
 #
 # Environment: CRADLE_BIN (the "after" binary; default: a release build of
@@ -36,6 +39,8 @@ VECTOR_SCALE=0.02
 RUNS=5
 DURATION=10
 NOTE=
+PARTS=ingest,keyword,enriched
+ORDER="before after"
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --baseline) BASELINE="$2"; shift 2 ;;
@@ -44,7 +49,9 @@ while [[ $# -gt 0 ]]; do
         --runs) RUNS="$2"; shift 2 ;;
         --duration) DURATION="$2"; shift 2 ;;
         --note) NOTE="$2"; shift 2 ;;
-        -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --parts) PARTS="$2"; shift 2 ;;
+        --after-first) ORDER="after before"; shift ;;
+        -h|--help) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "error: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -80,10 +87,13 @@ fi
     echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | out
 
-say "ingest at scale $SCALE, $RUNS runs each, alternating"
-CRADLE_BIN="$CRADLE_BIN" CRADLE_BASELINE_BIN="$BASELINE" \
-    bash "$BENCH/ingest.sh" --scale "$SCALE" --runs "$RUNS" --tools cradle,baseline 2>&1 \
-    | sed -n '/^Delivery:/,$p' | out
+echo "serving order: $ORDER" | out
+if [[ ",$PARTS," == *,ingest,* ]]; then
+    say "ingest at scale $SCALE, $RUNS runs each, alternating"
+    CRADLE_BIN="$CRADLE_BIN" CRADLE_BASELINE_BIN="$BASELINE" \
+        bash "$BENCH/ingest.sh" --scale "$SCALE" --runs "$RUNS" --tools cradle,baseline 2>&1 \
+        | sed -n '/^Delivery:/,$p' | out
+fi
 
 # serve SCALE MODES LABEL: each binary ingests, (enriches,) indexes and
 # serves its own workspace of the same delivery.
@@ -93,7 +103,7 @@ serve() {
     say "serving at scale $scale ($modes)"
     "$CRADLE_BIN" demo-data "$delivery" --scale "$scale" >/dev/null
     local queries=
-    for who in before after; do
+    for who in $ORDER; do
         local bin="$BASELINE" ws="$WORK/ws-$label-$who"
         [[ $who == after ]] && bin="$CRADLE_BIN"
         "$bin" ingest "$delivery" --workspace "$ws" --quiet >/dev/null
@@ -138,7 +148,7 @@ for mode in after["latency"]:
 PY
 }
 
-serve "$SCALE" keyword full
-serve "$VECTOR_SCALE" keyword,vector,hybrid enriched
+[[ ",$PARTS," == *,keyword,* ]] && serve "$SCALE" keyword full
+[[ ",$PARTS," == *,enriched,* ]] && serve "$VECTOR_SCALE" keyword,vector,hybrid enriched
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" | out
 say "written to $RESULT"

@@ -97,11 +97,8 @@ fn the_console_works_in_a_real_browser() {
     ));
 
     let dir = tempfile::tempdir().unwrap();
-    let delivery = dir.path().join("delivery");
-    let workspace = dir.path().join("ws");
+    let (_, workspace) = ingested_demo(dir.path(), "0.01");
     let ws = str_path(&workspace);
-    run_ok(&["demo-data", str_path(&delivery), "--scale", "0.01"]);
-    run_ok(&["ingest", str_path(&delivery), "--workspace", ws, "--quiet"]);
     run_ok(&["index", "--workspace", ws]);
     std::fs::write(
         workspace.join("cradle.toml"),

@@ -8,6 +8,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
+/// A demo delivery of `scale` generated into `dir/delivery` and ingested
+/// into the workspace `dir/ws`; returns both paths.
+pub fn ingested_demo(dir: &Path, scale: &str) -> (PathBuf, PathBuf) {
+    let delivery = dir.join("delivery");
+    let workspace = dir.join("ws");
+    run_ok(&["demo-data", str_path(&delivery), "--scale", scale]);
+    let ws = str_path(&workspace);
+    run_ok(&["ingest", str_path(&delivery), "--workspace", ws, "--quiet"]);
+    (delivery, workspace)
+}
+
 pub fn cradle() -> Command {
     Command::new(env!("CARGO_BIN_EXE_cradle"))
 }

@@ -52,11 +52,8 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn enrich_embeds_what_changed_classifies_and_serves_vector_search() {
     let dir = tempfile::tempdir().unwrap();
-    let delivery = dir.path().join("delivery");
-    let workspace = dir.path().join("ws");
+    let (delivery, workspace) = ingested_demo(dir.path(), "0.01");
     let ws = str_path(&workspace);
-    run_ok(&["demo-data", str_path(&delivery), "--scale", "0.01"]);
-    run_ok(&["ingest", str_path(&delivery), "--workspace", ws, "--quiet"]);
 
     // The transformer itself (the default is a static model distilled from
     // it; see the next test).
@@ -289,11 +286,8 @@ fn enrich_embeds_what_changed_classifies_and_serves_vector_search() {
 #[test]
 fn by_default_a_distilled_model_is_fitted_to_the_workspace_and_kept() {
     let dir = tempfile::tempdir().unwrap();
-    let delivery = dir.path().join("delivery");
-    let workspace = dir.path().join("ws");
+    let (delivery, workspace) = ingested_demo(dir.path(), "0.01");
     let ws = str_path(&workspace);
-    run_ok(&["demo-data", str_path(&delivery), "--scale", "0.01"]);
-    run_ok(&["ingest", str_path(&delivery), "--workspace", ws, "--quiet"]);
 
     run_ok(&["enrich", "--workspace", ws, "--quiet"]);
     let first = json(&workspace.join("reports/enrich.json"));

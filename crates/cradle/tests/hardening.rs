@@ -12,11 +12,8 @@ use std::time::{Duration, Instant};
 
 /// A workspace with a small ingested and indexed delivery, and a key.
 fn indexed_workspace(dir: &Path) -> (String, String) {
-    let delivery = dir.join("delivery");
-    let workspace = dir.join("ws");
+    let (_, workspace) = ingested_demo(dir, "0.01");
     let ws = str_path(&workspace).to_owned();
-    run_ok(&["demo-data", str_path(&delivery), "--scale", "0.01"]);
-    run_ok(&["ingest", str_path(&delivery), "--workspace", &ws, "--quiet"]);
     run_ok(&["index", "--workspace", &ws]);
     let created = run_ok(&["api-key", "create", "--workspace", &ws, "--name", "test"]);
     let key = String::from_utf8(created.stdout).unwrap().trim().to_owned();
@@ -145,11 +142,8 @@ fn workspace_and_state_are_owner_only_whatever_the_umask() {
 #[test]
 fn outside_readers_see_whole_deliveries_only() {
     let dir = tempfile::tempdir().unwrap();
-    let delivery = dir.path().join("delivery");
-    let workspace = dir.path().join("ws");
+    let (_, workspace) = ingested_demo(dir.path(), "0.01");
     let ws = str_path(&workspace);
-    run_ok(&["demo-data", str_path(&delivery), "--scale", "0.01"]);
-    run_ok(&["ingest", str_path(&delivery), "--workspace", ws, "--quiet"]);
     let products = json(&workspace.join("reports/ingest.json"))["products"]
         .as_u64()
         .unwrap();

@@ -43,11 +43,8 @@ fn mcp_call(port: u16, key: &str, method: &str, params: serde_json::Value) -> (u
 #[test]
 fn an_ingested_delivery_is_searchable_over_http_with_a_key() {
     let dir = tempfile::tempdir().unwrap();
-    let delivery = dir.path().join("delivery");
-    let workspace = dir.path().join("ws");
+    let (_, workspace) = ingested_demo(dir.path(), "0.01");
     let ws = str_path(&workspace);
-    run_ok(&["demo-data", str_path(&delivery), "--scale", "0.01"]);
-    run_ok(&["ingest", str_path(&delivery), "--workspace", ws, "--quiet"]);
     run_ok(&["index", "--workspace", ws]);
     let created = run_ok(&["api-key", "create", "--workspace", ws, "--name", "test"]);
     let key = String::from_utf8(created.stdout).unwrap().trim().to_owned();

@@ -154,14 +154,17 @@ pub fn distill(source: &Path, out: &Path, opts: &LocalOptions) -> Result<Distill
 /// The weights' hash of the transformer `dir`'s static model was distilled
 /// from, if it holds one cradle distilled.
 pub fn distilled_from(dir: &Path) -> Option<String> {
+    provenance(dir, TokenWeights::Rank, "base_revision")
+}
+
+/// The text under `key` in the `config.json` of the static model in `dir`,
+/// if cradle wrote that model with `weights`.
+pub(crate) fn provenance(dir: &Path, weights: TokenWeights, key: &str) -> Option<String> {
     let config: serde_json::Value = super::read_json(&dir.join("config.json")).ok()?;
-    if config.get(TOKEN_WEIGHTS).and_then(|w| w.as_str()) != Some(TokenWeights::Rank.name()) {
+    if config.get(TOKEN_WEIGHTS).and_then(|w| w.as_str()) != Some(weights.name()) {
         return None;
     }
-    config
-        .get("base_revision")
-        .and_then(|r| r.as_str())
-        .map(str::to_owned)
+    config.get(key).and_then(|v| v.as_str()).map(str::to_owned)
 }
 
 /// The key of a static model's `config.json` that says how its rows are

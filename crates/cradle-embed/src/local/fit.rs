@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::distill::{TOKEN_WEIGHTS, TokenWeights, rank_weights, write_static};
+use super::distill::{TOKEN_WEIGHTS, TokenWeights, provenance, rank_weights, write_static};
 use super::{Engine, LocalEmbedder, LocalOptions, read_json};
 use crate::EmbedError;
 
@@ -146,21 +146,10 @@ pub fn fit(
 /// The weights' hash of the model `dir` was fitted from, if it holds a
 /// fitted model: a fitted model is reused while its base is unchanged.
 pub fn fitted_from(dir: &Path) -> Option<String> {
-    let config: serde_json::Value = read_json(&dir.join("config.json")).ok()?;
-    if config.get(TOKEN_WEIGHTS).and_then(|w| w.as_str()) != Some(TokenWeights::Idf.name()) {
-        return None;
-    }
-    config
-        .get("fitted_from")
-        .and_then(|f| f.as_str())
-        .map(str::to_owned)
+    provenance(dir, TokenWeights::Idf, "fitted_from")
 }
 
 /// Whether `dir` holds a static model cradle can fit (distilled by cradle).
 pub fn can_fit(dir: &Path) -> bool {
-    read_json::<serde_json::Value>(&dir.join("config.json"))
-        .ok()
-        .and_then(|c| c.get(TOKEN_WEIGHTS)?.as_str().map(str::to_owned))
-        .as_deref()
-        == Some(TokenWeights::Rank.name())
+    provenance(dir, TokenWeights::Rank, TOKEN_WEIGHTS).is_some()
 }
